@@ -1,0 +1,54 @@
+import { cdk8s, javascript } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-kfpytorch',
+  description: 'cdk8s constructs for distributed PyTorch training with the Kubeflow training operator (PyTorchJob)',
+  author: 'cdk8s-kfpytorch maintainers',
+  authorAddress: 'maintainers@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/cdk8s-kfpytorch/cdk8s-kfpytorch.git',
+  defaultReleaseBranch: 'main',
+  keywords: ['cdk8s', 'kubeflow', 'pytorch', 'pytorchjob', 'torchrun', 'kubernetes'],
+  cdk8sVersion: '2.70.106',
+  constructsVersion: '10.8.1',
+  jsiiVersion: '~5.9.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+  release: false,
+  peerDeps: ['cdk8s-plus-28@^2.5.6'],
+  devDeps: ['typescript@~5.9.0', '@types/node@^20', 'cdk8s-cli@2.207.60', 'ajv@^8', 'ajv-formats@^3', 'yaml@^2'],
+  // jsii compiles both src/ and the generated L1 in imports/, so the entry point moves under lib/src.
+  entrypoint: 'lib/src/index.js',
+  tsconfig: {
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+    compilerOptions: { rootDir: '.' },
+  },
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc'],
+    ignorePatterns: ['imports/', 'lib/', 'dist/', 'node_modules/'],
+  },
+});
+
+project.package.addField('types', 'lib/src/index.d.ts');
+project.addPackageIgnore('/imports/');
+project.addPackageIgnore('/examples/');
+project.addPackageIgnore('/.ci/');
+
+project.addTask('import', {
+  description: 'Generate the typed L1 of kubeflow.org/v1 PyTorchJob from the upstream CRD (offline)',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-pytorchjob.ts',
+});
+
+project.addTask('examples', {
+  description: 'Synthesize the example app to dist/ and print the files written',
+  exec: 'ts-node --project test/tsconfig.json examples/main.ts',
+});
+
+project.synth();
