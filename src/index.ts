@@ -1,5 +1,10 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './nproc-per-node';
+export * from './pytorch-job';
+export * from './replica';
+export * from './resources';
+export * from './restart-policy';
+export * from './run-policy';
+export * from './security-context';
+export * from './shared-memory';
+export * from './training-job-props';
+export * from './volume';

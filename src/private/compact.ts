@@ -1,0 +1,24 @@
+/**
+ * Removes `undefined` values, and the objects left empty by that, from plain JSON, so that
+ * optional settings leave no trace in the manifest. Arrays are kept, even when empty.
+ */
+export function compact<T>(value: T): T {
+  return compactValue(value) as T;
+}
+
+function compactValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(compactValue);
+  if (value === null || typeof value !== 'object') return value;
+  const result: { [key: string]: unknown } = {};
+  for (const [key, item] of Object.entries(value)) {
+    const compacted = compactValue(item);
+    if (compacted === undefined) continue;
+    if (isEmptyObject(compacted) && !isEmptyObject(item)) continue;
+    result[key] = compacted;
+  }
+  return Object.keys(result).length > 0 || Object.keys(value).length === 0 ? result : undefined;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+}

@@ -1,0 +1,73 @@
+import { isObject, Json } from '../rules/problem';
+
+/** The port the operator gives the `pytorch` container when it has none named `pytorchjob-port`. */
+export const DEFAULT_PORT = 23456;
+export const PORT_NAME = 'pytorchjob-port';
+
+/** An environment variable the operator appends to a pod's containers. */
+export interface InjectedVar {
+  readonly name: string;
+  readonly value: string;
+}
+
+/**
+ * The variables the training operator (kubeflow/trainer v1.9) appends to every container of pod
+ * `<job>-<type>-<index>`, after the user's own, in the operator's order.
+ */
+export function operatorEnv(job: Json, replicaType: string, index: number): InjectedVar[] {
+  const spec: Json = isObject(job.spec) ? job.spec : {};
+  const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
+  const name = String(job.metadata?.name ?? '');
+  const elastic: Json | undefined = isObject(spec.elasticPolicy) ? spec.elasticPolicy : undefined;
+  const totalPods = Object.values(replicaSpecs).reduce((sum: number, replica: any) => sum + replicaCount(replica), 0);
+  const env: InjectedVar[] = [{ name: 'PYTHONUNBUFFERED', value: '1' }];
+
+  if (replicaSpecs.Master !== undefined) {
+    const port = String(trainingPort(replicaSpecs.Master));
+    const address = `${name.replace(/\//g, '-')}-master-0`;
+    const nproc = /^\d+$/.test(String(spec.nprocPerNode ?? '')) ? Number(spec.nprocPerNode) : 1;
+    const rank = String(replicaType === 'Master' ? 0 : index + 1);
+    env.push(
+      { name: 'MASTER_PORT', value: port }, { name: 'PET_MASTER_PORT', value: port },
+      { name: 'MASTER_ADDR', value: address }, { name: 'PET_MASTER_ADDR', value: address },
+      { name: 'WORLD_SIZE', value: String(totalPods * nproc) },
+      { name: 'RANK', value: rank }, { name: 'PET_NODE_RANK', value: rank },
+    );
+  }
+  const nprocPerNode = spec.nprocPerNode ?? (elastic?.nProcPerNode === undefined ? 'auto' : undefined);
+  if (nprocPerNode !== undefined) env.push({ name: 'PET_NPROC_PER_NODE', value: String(nprocPerNode) });
+
+  if (!elastic) {
+    env.push({ name: 'PET_NNODES', value: String(totalPods) });
+    return env;
+  }
+  const workers = replicaCount(replicaSpecs.Worker);
+  const minNodes = elastic.minReplicas ?? elastic.maxReplicas ?? workers;
+  const maxNodes = elastic.maxReplicas ?? elastic.minReplicas ?? workers;
+  env.push(
+    { name: 'PET_RDZV_ENDPOINT', value: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? trainingPort(replicaSpecs.Worker)}` },
+    { name: 'PET_RDZV_BACKEND', value: String(elastic.rdzvBackend ?? 'c10d') },
+    { name: 'PET_NNODES', value: `${minNodes}:${maxNodes}` },
+  );
+  if (elastic.maxRestarts !== undefined) env.push({ name: 'PET_MAX_RESTARTS', value: String(elastic.maxRestarts) });
+  if (elastic.nProcPerNode !== undefined) env.push({ name: 'PET_NPROC_PER_NODE', value: String(elastic.nProcPerNode) });
+  if (elastic.rdzvId !== undefined) env.push({ name: 'PET_RDZV_ID', value: String(elastic.rdzvId) });
+  if (Array.isArray(elastic.rdzvConf)) {
+    env.push({ name: 'PET_RDZV_CONF', value: elastic.rdzvConf.map((c: Json) => `${c.key}=${c.value}`).join(',') });
+  }
+  if (elastic.standalone === true) env.push({ name: 'PET_STANDALONE', value: '' });
+  return env;
+}
+
+/** The replica count after the operator's defaulting (an omitted count is 1). */
+export function replicaCount(replica: unknown): number {
+  return isObject(replica) && typeof replica.replicas === 'number' ? replica.replicas : isObject(replica) ? 1 : 0;
+}
+
+/** The `pytorchjob-port` of a replica's `pytorch` container, as the operator finds it. */
+function trainingPort(replica: unknown): number {
+  const containers: unknown[] = isObject(replica) ? replica.template?.spec?.containers ?? [] : [];
+  const container = containers.find((c): c is Json => isObject(c) && c.name === 'pytorch');
+  const port = (container?.ports ?? []).find((p: Json) => isObject(p) && p.name === PORT_NAME);
+  return port?.containerPort ?? DEFAULT_PORT;
+}

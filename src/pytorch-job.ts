@@ -1,0 +1,97 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
+import { NprocPerNode } from './nproc-per-node';
+import { compact } from './private/compact';
+import { DEFAULT_PORT, PORT_NAME } from './private/operator-env';
+import { renderPodTemplate } from './private/pod-template';
+import { renderRunPolicy } from './private/run-policy';
+import { Master, ReplicaProps, Worker } from './replica';
+import { RestartPolicy } from './restart-policy';
+import { checkPyTorchJob } from './rules/pytorchjob';
+import { formatProblem } from './rules/problem';
+import { RunPolicy } from './run-policy';
+import { TrainingJobProps } from './training-job-props';
+
+/**
+ * Settings of a data-parallel PyTorchJob: one Master and N Workers.
+ */
+export interface PyTorchJobProps extends TrainingJobProps {
+  /**
+   * The Master replica (rank 0).
+   * @default new Master() (the job's image and resources)
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
+   */
+  readonly master?: Master;
+
+  /**
+   * The Worker replicas.
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
+   */
+  readonly worker: Worker;
+
+  /**
+   * Cleanup, retries, deadlines, suspension and gang scheduling.
+   * @default - clean-pod policy None, no deadline, no backoff limit
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/reference/distributed-training/
+   */
+  readonly runPolicy?: RunPolicy;
+
+  /**
+   * Processes per pod, for a command that is torchrun (`spec.nprocPerNode`, given to it as `PET_NPROC_PER_NODE`);
+   * it also multiplies the `WORLD_SIZE` the operator injects.
+   * @default - not written: the operator uses `auto`, and `WORLD_SIZE` counts pods
+   * @see https://pytorch.org/docs/stable/elastic/run.html
+   */
+  readonly nprocPerNode?: NprocPerNode;
+
+  /**
+   * Port of the `pytorch` container through which the pods reach the master (`MASTER_PORT`).
+   * Written explicitly as the port named `pytorchjob-port`.
+   * @default 23456
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
+   */
+  readonly port?: number;
+}
+
+/**
+ * A Kubeflow PyTorchJob (`kubeflow.org/v1`): one Master and N Workers running the same training container,
+ * to which the training operator gives `MASTER_ADDR`, `MASTER_PORT`, `WORLD_SIZE` and `RANK`.
+ *
+ * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
+ */
+export class PyTorchJob extends Construct {
+  /** The PyTorchJob object. */
+  public readonly apiObject: ApiObject;
+  /** The job's name, which prefixes its pods and Services. */
+  public readonly name: string;
+  /** The Master replica. */
+  public readonly master: Master;
+  /** The Worker replicas. */
+  public readonly worker: Worker;
+
+  public constructor(scope: Construct, id: string, props: PyTorchJobProps) {
+    super(scope, id);
+    this.master = props.master ?? new Master();
+    this.worker = props.worker;
+    const ports = [{ name: PORT_NAME, containerPort: props.port ?? DEFAULT_PORT, protocol: 'TCP' }];
+    const replica = (replicas: number, replicaProps: ReplicaProps) => ({
+      replicas,
+      restartPolicy: replicaProps.restartPolicy ?? RestartPolicy.ON_FAILURE,
+      template: renderPodTemplate({ job: props, replica: replicaProps, ports }),
+    });
+    const spec = compact({
+      pytorchReplicaSpecs: {
+        Master: replica(this.master.replicas, this.master.props),
+        Worker: replica(this.worker.replicas, this.worker.props),
+      },
+      runPolicy: renderRunPolicy(props.runPolicy),
+      nprocPerNode: props.nprocPerNode?.value,
+    });
+    // A plain ApiObject: the generated L1 class filters its output and drops resource quantities (cdk8s#2172).
+    this.apiObject = new ApiObject(this, 'Resource', { ...PyTorchJobL1.GVK, metadata: props.metadata, spec });
+    this.name = this.apiObject.name;
+    const manifest = { ...PyTorchJobL1.GVK, metadata: { name: this.name }, spec };
+    this.node.addValidation({ validate: () => checkPyTorchJob(manifest).map(formatProblem) });
+  }
+}

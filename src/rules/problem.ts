@@ -1,0 +1,36 @@
+/** Which check found a problem. */
+export enum ProblemKind {
+  /** The operator's validating webhook rejects the object at apply time. */
+  WEBHOOK = 'webhook',
+  /** The API server accepts the object, but the operator, the kubelet or torchrun trips over it later. */
+  OPERATIONAL = 'operational',
+}
+
+/** One thing wrong with a manifest, at one field. */
+export interface Problem {
+  /** The field, in the webhook's notation, e.g. `spec.pytorchReplicaSpecs[Worker].replicas`. */
+  readonly path: string;
+  /** What is wrong: the value and the rule it breaks. */
+  readonly message: string;
+  readonly kind: ProblemKind;
+}
+
+/** Renders a manifest value for a message: JSON, or `(omitted)`. */
+export function show(value: unknown): string {
+  return value === undefined ? '(omitted)' : JSON.stringify(value);
+}
+
+export function formatProblem(problem: Problem): string {
+  return `${problem.path}: ${problem.message}`;
+}
+
+/** A plain JSON object of a manifest, read without trusting its shape. */
+export type Json = { [key: string]: any };
+
+export function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function isWholeNumber(value: unknown, min: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min;
+}
