@@ -1,4 +1,7 @@
+export * from './elastic';
+export * from './entrypoint';
 export * from './nproc-per-node';
+export * from './pytorch-elastic-job';
 export * from './pytorch-job';
 export * from './replica';
 export * from './resources';
@@ -6,5 +9,6 @@ export * from './restart-policy';
 export * from './run-policy';
 export * from './security-context';
 export * from './shared-memory';
+export * from './start-method';
 export * from './training-job-props';
 export * from './volume';

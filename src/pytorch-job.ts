@@ -3,13 +3,11 @@ import { Construct } from 'constructs';
 import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { NprocPerNode } from './nproc-per-node';
 import { compact } from './private/compact';
-import { DEFAULT_PORT, PORT_NAME } from './private/operator-env';
-import { renderPodTemplate } from './private/pod-template';
+import { addCheckedObject } from './private/manifest';
+import { renderReplicaSpec } from './private/replica-spec';
 import { renderRunPolicy } from './private/run-policy';
-import { Master, ReplicaProps, Worker } from './replica';
-import { RestartPolicy } from './restart-policy';
+import { Master, Worker } from './replica';
 import { checkPyTorchJob } from './rules/pytorchjob';
-import { formatProblem } from './rules/problem';
 import { RunPolicy } from './run-policy';
 import { TrainingJobProps } from './training-job-props';
 
@@ -74,24 +72,15 @@ export class PyTorchJob extends Construct {
     super(scope, id);
     this.master = props.master ?? new Master();
     this.worker = props.worker;
-    const ports = [{ name: PORT_NAME, containerPort: props.port ?? DEFAULT_PORT, protocol: 'TCP' }];
-    const replica = (replicas: number, replicaProps: ReplicaProps) => ({
-      replicas,
-      restartPolicy: replicaProps.restartPolicy ?? RestartPolicy.ON_FAILURE,
-      template: renderPodTemplate({ job: props, replica: replicaProps, ports }),
-    });
     const spec = compact({
       pytorchReplicaSpecs: {
-        Master: replica(this.master.replicas, this.master.props),
-        Worker: replica(this.worker.replicas, this.worker.props),
+        Master: renderReplicaSpec({ job: props, replica: this.master.props, replicas: this.master.replicas, port: props.port }),
+        Worker: renderReplicaSpec({ job: props, replica: this.worker.props, replicas: this.worker.replicas, port: props.port }),
       },
       runPolicy: renderRunPolicy(props.runPolicy),
       nprocPerNode: props.nprocPerNode?.value,
     });
-    // A plain ApiObject: the generated L1 class filters its output and drops resource quantities (cdk8s#2172).
-    this.apiObject = new ApiObject(this, 'Resource', { ...PyTorchJobL1.GVK, metadata: props.metadata, spec });
+    this.apiObject = addCheckedObject(this, PyTorchJobL1.GVK, props.metadata, spec, checkPyTorchJob);
     this.name = this.apiObject.name;
-    const manifest = { ...PyTorchJobL1.GVK, metadata: { name: this.name }, spec };
-    this.node.addValidation({ validate: () => checkPyTorchJob(manifest).map(formatProblem) });
   }
 }

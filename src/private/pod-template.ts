@@ -38,6 +38,8 @@ export interface PodTemplateInput {
   readonly defaultEnv?: EnvVar[];
   /** Ports of the training container. */
   readonly ports?: ContainerPort[];
+  /** The pod's restart policy, which a PyTorchJob leaves to the operator and a Job requires. */
+  readonly podRestartPolicy?: string;
 }
 
 /** Renders one replica's pod template as plain JSON. */
@@ -94,6 +96,7 @@ export function renderPodTemplate(input: PodTemplateInput): any {
     metadata: { labels: job.podLabels, annotations: job.podAnnotations },
     spec: {
       containers: [container],
+      restartPolicy: input.podRestartPolicy,
       volumes: nonEmpty(renderedVolumes),
       serviceAccountName: job.serviceAccountName,
       imagePullSecrets: job.imagePullSecrets?.map(name => ({ name })),

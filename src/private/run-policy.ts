@@ -21,3 +21,30 @@ export function renderRunPolicy(runPolicy: RunPolicy | undefined): unknown {
     },
   };
 }
+
+/** Kubernetes' own backoff limit for a Job, written explicitly when the run policy sets none. */
+const JOB_BACKOFF_LIMIT = 6;
+
+/**
+ * Maps a run policy onto a `batch/v1` Job's own fields. The Job controller has no clean-pod policy,
+ * owner override or gang scheduling, so those are refused rather than dropped.
+ */
+export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
+  const props = runPolicy?.props ?? {};
+  const unsupported = Object.entries({
+    cleanPodPolicy: props.cleanPodPolicy, managedBy: props.managedBy, minAvailable: props.minAvailable, queue: props.queue,
+    priorityClass: props.priorityClass, scheduleTimeout: props.scheduleTimeout, minResources: props.minResources,
+  }).find(([, value]) => value !== undefined);
+  if (unsupported) {
+    const [field, value] = unsupported;
+    const shown = typeof value === 'object' ? 'is set, but' : `${JSON.stringify(value)}`;
+    throw new Error(`elastic.runPolicy.${field}: ${shown} cannot be honoured by a single-node job, `
+      + 'which is a batch/v1 Job: it takes only backoffLimit, activeDeadline, ttlAfterFinished and suspend');
+  }
+  return {
+    backoffLimit: props.backoffLimit ?? JOB_BACKOFF_LIMIT,
+    activeDeadlineSeconds: props.activeDeadline && wholeSeconds(props.activeDeadline, 'runPolicy.activeDeadline'),
+    ttlSecondsAfterFinished: props.ttlAfterFinished && wholeSeconds(props.ttlAfterFinished, 'runPolicy.ttlAfterFinished'),
+    suspend: props.suspend,
+  };
+}

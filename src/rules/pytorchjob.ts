@@ -1,5 +1,6 @@
 import { checkPodTemplate } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand } from './torchrun';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -10,7 +11,7 @@ const REPLICA_TYPES = ['Master', 'Worker'];
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never', 'ExitCode'];
 const CLEAN_POD_POLICIES = ['None', 'Running', 'All'];
 const MANAGED_BY = ['kubeflow.org/training-operator', 'kueue.x-k8s.io/multikueue'];
-const NPROC_PER_NODE = /^(auto|cpu|gpu|[1-9]\d*)$/;
+const RDZV_BACKENDS = ['c10d', 'etcd', 'etcd-v2'];
 
 /**
  * Every rule a PyTorchJob must satisfy: the operator's validating webhook (kubeflow/trainer v1.9.4),
@@ -23,7 +24,8 @@ export function checkPyTorchJob(job: Json): Problem[] {
     ...checkJobName(job.metadata?.name, replicaSpecs),
     ...checkManagedBy(spec.runPolicy?.managedBy),
     ...checkElasticNeedsWorker(spec, replicaSpecs),
-    ...checkNprocPerNode(spec),
+    ...checkNprocPerNodeFields(spec),
+    ...checkElasticPolicy(spec.elasticPolicy, replicaSpecs),
     ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica)),
     ...checkRunPolicy(spec.runPolicy),
   ];
@@ -62,14 +64,42 @@ function checkElasticNeedsWorker(spec: Json, replicaSpecs: Json): Problem[] {
   return [{ path: 'spec.pytorchReplicaSpecs[Worker]', message: 'is missing: an elastic policy needs a Worker replica spec', kind: WEBHOOK }];
 }
 
-function checkNprocPerNode(spec: Json): Problem[] {
-  const problems: Problem[] = [];
-  const nproc = spec.nprocPerNode;
-  if (nproc !== undefined && (typeof nproc !== 'string' || !NPROC_PER_NODE.test(nproc))) {
-    problems.push({ path: 'spec.nprocPerNode', message: `${show(nproc)} is not a process count: use "auto", "cpu", "gpu" or a whole number of at least 1, as a string`, kind: OPERATIONAL });
+function checkNprocPerNodeFields(spec: Json): Problem[] {
+  const problems: Problem[] = spec.nprocPerNode === undefined ? [] : checkNprocPerNode(spec.nprocPerNode, 'spec.nprocPerNode');
+  const deprecated = isObject(spec.elasticPolicy) ? spec.elasticPolicy.nProcPerNode : undefined;
+  if (deprecated !== undefined) {
+    problems.push(spec.nprocPerNode === undefined
+      ? { path: 'spec.elasticPolicy.nProcPerNode', message: `${show(deprecated)} is deprecated: use spec.nprocPerNode`, kind: OPERATIONAL }
+      : { path: 'spec.elasticPolicy.nProcPerNode', message: `${show(deprecated)} must not be used with spec.nprocPerNode`, kind: WEBHOOK });
   }
-  if (isObject(spec.elasticPolicy) && spec.elasticPolicy.nProcPerNode !== undefined && nproc !== undefined) {
-    problems.push({ path: 'spec.elasticPolicy.nProcPerNode', message: `${show(spec.elasticPolicy.nProcPerNode)} must not be used with spec.nprocPerNode (deprecated field)`, kind: WEBHOOK });
+  return problems;
+}
+
+function checkElasticPolicy(policy: unknown, replicaSpecs: Json): Problem[] {
+  if (!isObject(policy)) return [];
+  const path = 'spec.elasticPolicy';
+  const problems: Problem[] = [];
+  if (replicaSpecs.Master !== undefined) {
+    problems.push({ path: 'spec.pytorchReplicaSpecs[Master]', message: 'is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range', kind: OPERATIONAL });
+  }
+  const workers = replicaCount(replicaSpecs.Worker);
+  problems.push(...checkNodeRange(policy.minReplicas ?? policy.maxReplicas ?? workers, policy.maxReplicas ?? policy.minReplicas ?? workers, `${path}.minReplicas`));
+  if (isWholeNumber(policy.maxReplicas, 1) && replicaSpecs.Worker !== undefined && workers > policy.maxReplicas) {
+    problems.push({ path: 'spec.pytorchReplicaSpecs[Worker].replicas', message: `${workers} is above elasticPolicy.maxReplicas ${policy.maxReplicas}: the extra pods could never join the rendezvous`, kind: OPERATIONAL });
+  }
+  if (policy.maxRestarts !== undefined && !isWholeNumber(policy.maxRestarts, 0)) {
+    problems.push({ path: `${path}.maxRestarts`, message: `${show(policy.maxRestarts)} must be a whole number of at least 0`, kind: OPERATIONAL });
+  }
+  if (policy.rdzvBackend !== undefined && !RDZV_BACKENDS.includes(policy.rdzvBackend)) {
+    problems.push({ path: `${path}.rdzvBackend`, message: `${show(policy.rdzvBackend)} is not a rendezvous backend: use ${RDZV_BACKENDS.map(show).join(', ')}`, kind: OPERATIONAL });
+  }
+  if (policy.standalone === true) {
+    problems.push({ path: `${path}.standalone`, message: 'true makes the operator inject PET_STANDALONE="", which torchrun cannot parse: leave it out', kind: OPERATIONAL });
+  }
+  if (Array.isArray(policy.rdzvConf)) {
+    problems.push(...policy.rdzvConf.length === 0
+      ? [{ path: `${path}.rdzvConf`, message: '[] crashes the operator: leave the field out when there are no settings', kind: OPERATIONAL }]
+      : checkRdzvConf(policy.rdzvConf, `${path}.rdzvConf`));
   }
   return problems;
 }
@@ -105,6 +135,9 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
   if (!list.some(c => isObject(c) && c.name === 'pytorch')) {
     problems.push({ path: containersPath, message: 'has no container named "pytorch": the operator needs one', kind: WEBHOOK });
   }
+  list.forEach((container, i) => {
+    if (isObject(container)) problems.push(...checkContainerCommand(container, `${containersPath}[${i}]`));
+  });
   const injected = new Set(operatorEnv(job, type, 0).map(v => v.name));
   problems.push(...checkPodTemplate(spec.template, `${path}.template`, injected));
   return problems;
@@ -130,4 +163,19 @@ function checkRunPolicy(runPolicy: unknown): Problem[] {
     }
   }
   return problems;
+}
+
+/** The torchrun flags of a container, wherever its command line splits between `command` and `args`. */
+export function checkContainerCommand(container: Json, path: string): Problem[] {
+  const command: unknown[] = Array.isArray(container.command) ? container.command : [];
+  const args: unknown[] = Array.isArray(container.args) ? container.args : [];
+  return checkTorchrunCommand([...command, ...args], `${path}.command`)
+    .map(problem => ({ ...problem, path: renumber(problem.path, path, command.length) }));
+}
+
+/** Points an index past the end of `command` at the matching entry of `args`. */
+function renumber(problemPath: string, containerPath: string, commandLength: number): string {
+  const match = /^(.*\.command)\[(\d+)\](.*)$/s.exec(problemPath);
+  if (!match || Number(match[2]) < commandLength) return problemPath;
+  return `${containerPath}.args[${Number(match[2]) - commandLength}]${match[3]}`;
 }

@@ -1,0 +1,40 @@
+import { checkPodTemplate } from './pod-template';
+import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkContainerCommand, checkJobName } from './pytorchjob';
+
+const OPERATIONAL = ProblemKind.OPERATIONAL;
+const NO_INJECTED_ENV: ReadonlySet<string> = new Set();
+
+/**
+ * Rules for the `batch/v1` Job of a single-node torchrun job: what the API server, the Job controller,
+ * the kubelet or torchrun refuses.
+ */
+export function checkTrainingBatchJob(job: Json): Problem[] {
+  const spec: Json = isObject(job.spec) ? job.spec : {};
+  const template: Json = isObject(spec.template) ? spec.template : {};
+  const containers: unknown[] = Array.isArray(template.spec?.containers) ? template.spec.containers : [];
+  const problems = checkJobName(job.metadata?.name, {});
+  const counts: Array<[string, number, string]> = [
+    ['backoffLimit', 0, 'a whole number of at least 0'],
+    ['ttlSecondsAfterFinished', 0, 'a whole number of seconds, at least 0'],
+    ['activeDeadlineSeconds', 1, 'a whole number of seconds, at least 1'],
+  ];
+  for (const [field, min, rule] of counts) {
+    if (spec[field] !== undefined && !isWholeNumber(spec[field], min)) {
+      problems.push({ path: `spec.${field}`, message: `${show(spec[field])} must be ${rule}`, kind: OPERATIONAL });
+    }
+  }
+  const restartPolicy = template.spec?.restartPolicy;
+  if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
+    problems.push({ path: 'spec.template.spec.restartPolicy', message: `${show(restartPolicy)} is not allowed in a Job: use "Never" or "OnFailure"`, kind: OPERATIONAL });
+  }
+  containers.forEach((container, i) => {
+    const image = isObject(container) ? container.image : undefined;
+    if (typeof image !== 'string' || image.trim() === '') {
+      problems.push({ path: `spec.template.spec.containers[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind: OPERATIONAL });
+    }
+    if (isObject(container)) problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
+  });
+  problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));
+  return problems;
+}
