@@ -48,7 +48,7 @@ project.addTask('import', {
 
 project.addTask('examples', {
   description: 'Synthesize the example app to dist/ and print the files written',
-  exec: 'ts-node --project test/tsconfig.json examples/main.ts',
+  exec: 'ts-node --project examples/tsconfig.json examples/main.ts',
 });
 
 project.synth();

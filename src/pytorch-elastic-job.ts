@@ -1,8 +1,8 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { Elastic } from './elastic';
 import { Entrypoint } from './entrypoint';
+import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { compact } from './private/compact';
 import { addCheckedObject } from './private/manifest';
 import { EnvVar, PodTemplateInput, renderPodTemplate } from './private/pod-template';

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { NprocPerNode } from './nproc-per-node';
+import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { compact } from './private/compact';
 import { addCheckedObject } from './private/manifest';
 import { renderReplicaSpec } from './private/replica-spec';

@@ -1,6 +1,6 @@
 import { ImagePullPolicy } from 'cdk8s-plus-28';
-import { mergeResources, renderResourceList } from './resources';
 import { compact } from './compact';
+import { mergeResources, renderResourceList } from './resources';
 import { renderSize } from './units';
 import { ReplicaProps } from '../replica';
 import { SharedMemory } from '../shared-memory';
@@ -106,7 +106,12 @@ export function renderPodTemplate(input: PodTemplateInput): any {
         ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: nodeAffinity }] } } }
         : undefined,
       priorityClassName: job.priorityClassName,
-      securityContext: { runAsUser: security.runAsUser, runAsGroup: security.runAsGroup, fsGroup: security.fsGroup, runAsNonRoot: security.runAsNonRoot },
+      securityContext: {
+        runAsUser: security.runAsUser,
+        runAsGroup: security.runAsGroup,
+        fsGroup: security.fsGroup,
+        runAsNonRoot: security.runAsNonRoot,
+      },
     },
   });
 }

@@ -32,8 +32,13 @@ const JOB_BACKOFF_LIMIT = 6;
 export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
   const props = runPolicy?.props ?? {};
   const unsupported = Object.entries({
-    cleanPodPolicy: props.cleanPodPolicy, managedBy: props.managedBy, minAvailable: props.minAvailable, queue: props.queue,
-    priorityClass: props.priorityClass, scheduleTimeout: props.scheduleTimeout, minResources: props.minResources,
+    cleanPodPolicy: props.cleanPodPolicy,
+    managedBy: props.managedBy,
+    minAvailable: props.minAvailable,
+    queue: props.queue,
+    priorityClass: props.priorityClass,
+    scheduleTimeout: props.scheduleTimeout,
+    minResources: props.minResources,
   }).find(([, value]) => value !== undefined);
   if (unsupported) {
     const [field, value] = unsupported;
