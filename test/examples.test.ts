@@ -1,0 +1,59 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parseAllDocuments } from 'yaml';
+import { buildExampleApp } from '../examples/main';
+import { validatePodTemplateSchema } from './support/crd-schema';
+import { expectValidJobs, Manifest } from './support/synth';
+import { formatProblem } from '../src/rules/problem';
+import { checkTrainingBatchJob } from '../src/rules/batch-job';
+
+function synthExamples(): { dir: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'kfpytorch-examples-'));
+  buildExampleApp(dir).synth();
+  return { dir, files: readdirSync(dir).sort() };
+}
+
+function readManifests(path: string): Manifest[] {
+  return parseAllDocuments(readFileSync(path, 'utf8')).map(doc => doc.toJS());
+}
+
+test('the example app writes one file per chart', () => {
+  expect(synthExamples().files).toEqual([
+    'cpu-mnist.k8s.yaml', 'ddp-resnet50.k8s.yaml', 'elastic-multi-node.k8s.yaml', 'elastic-single-node.k8s.yaml',
+  ]);
+});
+
+test('every example manifest passes the CRD schema and the manifest rules', () => {
+  const { dir, files } = synthExamples();
+  const manifests = files.flatMap(file => readManifests(join(dir, file)));
+  expect(manifests.map(m => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+    'Job/bert-finetune', 'PyTorchJob/gpt-pretrain', 'PyTorchJob/mnist-cpu', 'PyTorchJob/resnet50-ddp',
+  ]);
+  expect(expectValidJobs(manifests)).toHaveLength(3);
+  for (const job of manifests.filter(m => m.kind === 'Job')) {
+    expect(validatePodTemplateSchema(job.spec.template)).toEqual([]);
+    expect(checkTrainingBatchJob(job).map(formatProblem)).toEqual([]);
+  }
+});
+
+test('the DDP example has 1 master and 3 workers with 1 GPU each and 16 GiB of shared memory', () => {
+  const { dir } = synthExamples();
+  const [job] = readManifests(join(dir, 'ddp-resnet50.k8s.yaml'));
+  for (const [type, replicas] of [['Master', 1], ['Worker', 3]] as const) {
+    const replica = job.spec.pytorchReplicaSpecs[type];
+    expect(replica.replicas).toBe(replicas);
+    expect(replica.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
+    expect(replica.template.spec.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
+  }
+  expect(job.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running', backoffLimit: 3, activeDeadlineSeconds: 43200, ttlSecondsAfterFinished: 86400 });
+});
+
+test('synthesizing the examples twice gives byte-identical files', () => {
+  const first = synthExamples();
+  const second = synthExamples();
+  expect(second.files).toEqual(first.files);
+  for (const file of first.files) {
+    expect(readFileSync(join(second.dir, file), 'utf8')).toEqual(readFileSync(join(first.dir, file), 'utf8'));
+  }
+});
