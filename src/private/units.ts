@@ -5,6 +5,7 @@ const BINARY_UNITS: ReadonlyArray<[string, number]> = [['Pi', 1024 ** 4], ['Ti',
 /** Renders a size as a Kubernetes quantity in the largest binary unit that holds it exactly, e.g. `16Gi`. */
 export function renderSize(size: Size): string {
   const kibibytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (kibibytes === 0) return '0';
   const [unit, factor] = BINARY_UNITS.find(([, f]) => kibibytes % f === 0) ?? ['Ki', 1];
   return `${kibibytes / factor}${unit}`;
 }

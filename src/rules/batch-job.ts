@@ -13,7 +13,7 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const template: Json = isObject(spec.template) ? spec.template : {};
   const containers: unknown[] = Array.isArray(template.spec?.containers) ? template.spec.containers : [];
-  const problems = checkJobName(job.metadata?.name, {});
+  const problems = checkJobName(job.metadata?.name, {}, OPERATIONAL);
   const counts: Array<[string, number, string]> = [
     ['backoffLimit', 0, 'a whole number of at least 0'],
     ['ttlSecondsAfterFinished', 0, 'a whole number of seconds, at least 0'],

@@ -1,10 +1,11 @@
-import { isObject, Json, Problem, ProblemKind, show } from './problem';
+import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { parseQuantity } from './quantity';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 /** Resources the kubelet may overcommit; any other (GPUs, devices) is an extended resource. */
 const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage']);
 const SHARED_MEMORY_PATH = '/dev/shm';
+const MAX_PORT = 65535;
 
 /**
  * Checks a pod template for what the API server or the kubelet refuses only when the pod is created:
@@ -33,6 +34,7 @@ export function checkPodTemplate(template: unknown, path: string, injectedEnv: R
       ...checkResources(container.resources, `${containerPath}.resources`),
       ...checkEnv(container.env, `${containerPath}.env`, injectedEnv),
       ...checkMounts(container.volumeMounts, `${containerPath}.volumeMounts`, volumeNames),
+      ...checkPorts(container.ports, `${containerPath}.ports`),
     );
   });
   return problems;
@@ -45,8 +47,11 @@ function checkResources(resources: unknown, path: string): Problem[] {
   const problems: Problem[] = [];
   for (const [list, values] of [['requests', requests], ['limits', limits]] as const) {
     for (const [name, value] of Object.entries(values)) {
-      if (parseQuantity(value) === undefined) {
+      const quantity = parseQuantity(value);
+      if (quantity === undefined) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a Kubernetes quantity (such as 4, 500m or 16Gi)`, kind: OPERATIONAL });
+      } else if (quantity < 0) {
+        problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is negative: a resource quantity must be at least 0`, kind: OPERATIONAL });
       } else if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-') && !Number.isInteger(parseQuantity(value))) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a whole number: ${name} is counted in whole devices`, kind: OPERATIONAL });
       }
@@ -109,4 +114,16 @@ function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<str
     }
   });
   return problems;
+}
+
+function checkPorts(ports: unknown, path: string): Problem[] {
+  if (!Array.isArray(ports)) return [];
+  return ports.flatMap((port, i) => {
+    const number = isObject(port) ? port.containerPort : undefined;
+    return isWholeNumber(number, 1) && number <= MAX_PORT ? [] : [{
+      path: `${path}[${i}].containerPort`,
+      message: `${show(number)} is not a port: use a whole number from 1 to ${MAX_PORT}`,
+      kind: OPERATIONAL,
+    }];
+  });
 }

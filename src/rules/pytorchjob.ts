@@ -21,7 +21,10 @@ export function checkPyTorchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
   return [
-    ...checkJobName(job.metadata?.name, replicaSpecs),
+    ...checkJobName(job.metadata?.name, replicaSpecs, WEBHOOK),
+    ...spec.pytorchReplicaSpecs === undefined
+      ? [{ path: 'spec.pytorchReplicaSpecs', message: 'is missing: a PyTorchJob needs its replica specs', kind: WEBHOOK }]
+      : [],
     ...checkManagedBy(spec.runPolicy?.managedBy),
     ...checkElasticNeedsWorker(spec, replicaSpecs),
     ...checkNprocPerNodeFields(spec),
@@ -31,14 +34,17 @@ export function checkPyTorchJob(job: Json): Problem[] {
   ];
 }
 
-/** A DNS-1035 label, with room for the Service names the operator derives from it. */
-export function checkJobName(name: unknown, replicaSpecs: Json): Problem[] {
+/**
+ * A DNS-1035 label, with room for the Service names the operator derives from it.
+ * @param kind who refuses a name that is not a label: the operator's webhook, or the API server for a Job
+ */
+export function checkJobName(name: unknown, replicaSpecs: Json, kind: ProblemKind): Problem[] {
   const path = 'metadata.name';
   if (typeof name !== 'string' || !DNS_1035_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
     return [{
       path,
       message: `${show(name)} is not a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most ${MAX_NAME_LENGTH} characters`,
-      kind: WEBHOOK,
+      kind,
     }];
   }
   const longest = Object.keys(replicaSpecs)

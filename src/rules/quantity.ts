@@ -1,21 +1,6 @@
-const SUFFIXES: { [suffix: string]: number } = {
-  'n': 1e-9,
-  'u': 1e-6,
-  'm': 1e-3,
-  '': 1,
-  'k': 1e3,
-  'M': 1e6,
-  'G': 1e9,
-  'T': 1e12,
-  'P': 1e15,
-  'E': 1e18,
-  'Ki': 2 ** 10,
-  'Mi': 2 ** 20,
-  'Gi': 2 ** 30,
-  'Ti': 2 ** 40,
-  'Pi': 2 ** 50,
-  'Ei': 2 ** 60,
-};
+// Decimal suffixes as powers of ten, so that `700m` is parsed as exactly as `0.7`; binary ones as exact powers of two.
+const DECIMAL_EXPONENTS: { [suffix: string]: number } = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY_FACTORS: { [suffix: string]: number } = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/;
 
 /**
@@ -30,5 +15,7 @@ export function parseQuantity(quantity: unknown): number | undefined {
   const match = QUANTITY.exec(quantity);
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;
-  return exponent ? Number(number + exponent) : Number(number) * SUFFIXES[suffix ?? ''];
+  if (exponent) return Number(number + exponent);
+  if (suffix && suffix in BINARY_FACTORS) return Number(number) * BINARY_FACTORS[suffix];
+  return Number(`${number}e${DECIMAL_EXPONENTS[suffix ?? ''] ?? 0}`);
 }
