@@ -111,7 +111,7 @@ export interface ElasticProps {
   /**
    * Cleanup, retries, deadlines, suspension and gang scheduling. A single-node job, a `batch/v1` Job,
    * takes only the backoff limit, deadline, TTL and suspension.
-   * @default - clean-pod policy None, no deadline, no backoff limit
+   * @default - several nodes: clean-pod policy None, no deadline, no backoff limit; one node: backoff limit 6 (Kubernetes' own), no deadline
    * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/reference/distributed-training/
    */
   readonly runPolicy?: RunPolicy;

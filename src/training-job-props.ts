@@ -38,7 +38,8 @@ export interface TrainingJobProps {
 
   /**
    * Environment variables: plain values, or references to Secret and ConfigMap keys (never secret values inline).
-   * The operator's own variables (`MASTER_ADDR`, `WORLD_SIZE`, `PET_*`, …) cannot be set here.
+   * Variables the training operator sets for this job (such as `MASTER_ADDR`, `WORLD_SIZE` or `PET_NNODES`) are refused:
+   * its value would silently replace yours.
    * @default - none
    * @see https://kubernetes.io/docs/tasks/inject-data-application/define-environment-variable-container/
    */
