@@ -1,0 +1,71 @@
+import { readFileSync } from 'fs';
+import { parseAllDocuments } from 'yaml';
+import { isObject, Json } from '../rules/problem';
+
+/** A manifest read from a file, with where it came from. */
+export interface LoadedManifest {
+  readonly file: string;
+  /** 1-based position of the document in its file. */
+  readonly document: number;
+  readonly manifest: Json;
+}
+
+/** An input the tools cannot use at all: reported as one line, with exit status 2. */
+export class UnusableInputError extends Error {}
+
+/** Reads every YAML document of the given files (multi-document files, as `cdk8s synth` writes them). */
+export function loadManifests(files: readonly string[]): LoadedManifest[] {
+  const loaded: LoadedManifest[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UnusableInputError(`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    if (text.includes('\u0000')) throw new UnusableInputError(`${file}: is a binary file, not YAML`);
+    parseAllDocuments(text, { uniqueKeys: true }).forEach((doc, i) => {
+      const [error] = doc.errors;
+      if (error) throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${error.message.split('\n')[0]}`);
+      const manifest = doc.toJS({ maxAliasCount: 100 });
+      if (manifest === null || manifest === undefined) return;
+      if (!isObject(manifest)) throw new UnusableInputError(`${file}: document ${i + 1}: is not a mapping (a Kubernetes object)`);
+      loaded.push({ file, document: i + 1, manifest });
+    });
+  }
+  return loaded;
+}
+
+/** Whether a manifest is a training job these tools understand: a PyTorchJob, or a Job with a `pytorch` container. */
+export function isTrainingJob(manifest: Json): boolean {
+  return isPyTorchJob(manifest) || isTrainingBatchJob(manifest);
+}
+
+export function isPyTorchJob(manifest: Json): boolean {
+  return manifest.apiVersion === 'kubeflow.org/v1' && manifest.kind === 'PyTorchJob';
+}
+
+export function isTrainingBatchJob(manifest: Json): boolean {
+  return manifest.apiVersion === 'batch/v1' && manifest.kind === 'Job'
+    && (manifest.spec?.template?.spec?.containers ?? []).some((c: Json) => isObject(c) && c.name === 'pytorch');
+}
+
+/** Picks the one job to run: the one named, or the only one there is. */
+export function selectJob(manifests: readonly LoadedManifest[], name: string | undefined): LoadedManifest {
+  const jobs = manifests.filter(m => isTrainingJob(m.manifest));
+  if (name !== undefined) {
+    const job = jobs.find(m => m.manifest.metadata?.name === name);
+    if (!job) throw new UnusableInputError(`no job named ${JSON.stringify(name)}: the files hold ${describeJobs(jobs)}`);
+    return job;
+  }
+  if (jobs.length === 1) return jobs[0];
+  if (jobs.length === 0) {
+    const kinds = [...new Set(manifests.map(m => `${m.manifest.apiVersion}/${m.manifest.kind}`))].join(', ') || 'no objects';
+    throw new UnusableInputError(`no PyTorchJob or single-node torchrun Job to run (found ${kinds})`);
+  }
+  throw new UnusableInputError(`the files hold ${describeJobs(jobs)}: choose one with --job NAME`);
+}
+
+function describeJobs(jobs: readonly LoadedManifest[]): string {
+  return jobs.length === 0 ? 'no training jobs' : jobs.map(j => `${j.manifest.kind} ${j.manifest.metadata?.name}`).join(', ');
+}

@@ -1,0 +1,170 @@
+import { UnusableInputError } from './manifests';
+import { operatorEnv, replicaCount } from '../private/operator-env';
+import { isObject, Json } from '../rules/problem';
+
+/** The address every pod has when the job runs on this machine. */
+export const LOCAL_HOST = '127.0.0.1';
+
+/** One pod of the job, as a local process. */
+export interface PodPlan {
+  /** `master-0`, `worker-1`, or `job-0` for a Job's pod. */
+  readonly name: string;
+  /** The command line of the `pytorch` container: `command` followed by `args`. */
+  readonly argv: string[];
+  /** The container's variables followed by the operator's, as the pod would have them. */
+  readonly env: ReadonlyArray<[string, string]>;
+  /** What happens when the process fails: a replica restart policy, or the Job pod's. */
+  readonly restartPolicy: string;
+}
+
+/** How the job's outcome is decided. */
+export enum SuccessRule {
+  /** The Master's pod succeeded (a PyTorchJob with a Master). */
+  MASTER = 'master',
+  /** Any Worker succeeded (an elastic PyTorchJob: torchrun ended the rendezvous). */
+  ANY_POD = 'any-pod',
+  /** Every pod succeeded. */
+  ALL_PODS = 'all-pods',
+}
+
+/** A job's pods and the policies that govern them. */
+export interface JobPlan {
+  readonly kind: string;
+  readonly name: string;
+  readonly pods: PodPlan[];
+  readonly success: SuccessRule;
+  /** PyTorchJob: pod restarts allowed in all; Job: pod failures allowed. Unset: no limit. */
+  readonly backoffLimit?: number;
+  /** Whether the backoff limit counts restarts (the training operator) or failed pods (the Job controller). */
+  readonly backoffCounts: 'restarts' | 'failures';
+  readonly activeDeadlineSeconds?: number;
+}
+
+/** Ports chosen on this machine for the addresses the operator would give the pods. */
+export interface LocalPorts {
+  readonly master: number;
+  readonly rendezvous: number;
+}
+
+/** Where a variable's value comes from when the manifest does not hold it. */
+export interface MissingValue {
+  readonly name: string;
+  readonly source: string;
+}
+
+/**
+ * Turns a PyTorchJob or a single-node torchrun Job into local processes: each pod's command line and the
+ * environment the training operator would give it, with 127.0.0.1 and local ports for every address.
+ *
+ * @param provided values for variables whose manifest value comes from a Secret, ConfigMap or the pod itself
+ */
+export function planJob(job: Json, provided: { readonly [name: string]: string }, ports: LocalPorts): JobPlan {
+  const name = String(job.metadata?.name ?? '');
+  const missing: MissingValue[] = [];
+  const plan = job.kind === 'PyTorchJob' ? planPyTorchJob(job, name, provided, ports, missing) : planBatchJob(job, name, provided, missing);
+  if (missing.length > 0) {
+    throw new UnusableInputError(`${missing.map(m => `${m.name} (${m.source})`).join(', ')}: no value on this machine: pass it with --env NAME=VALUE`);
+  }
+  return plan;
+}
+
+function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPorts, missing: MissingValue[]): JobPlan {
+  const replicaSpecs: Json = job.spec?.pytorchReplicaSpecs ?? {};
+  const elastic = isObject(job.spec?.elasticPolicy);
+  const pods: PodPlan[] = [];
+  for (const type of ['Master', 'Worker']) {
+    const replica = replicaSpecs[type];
+    if (!isObject(replica)) continue;
+    const container = trainingContainer(replica.template, `${type} replica`);
+    const containerEnv = resolveEnv(container, provided, missing);
+    for (let index = 0; index < replicaCount(replica); index++) {
+      const injected = operatorEnv(job, type, index).map(({ name: variable, value }): [string, string] => [variable, localValue(variable, value, ports)]);
+      pods.push({
+        name: `${type.toLowerCase()}-${index}`,
+        argv: commandLine(container, `${type} replica`),
+        env: [...containerEnv, ...injected],
+        restartPolicy: replica.restartPolicy ?? 'OnFailure',
+      });
+    }
+  }
+  const runPolicy: Json = job.spec?.runPolicy ?? {};
+  return {
+    kind: 'PyTorchJob',
+    name,
+    pods,
+    success: replicaSpecs.Master !== undefined ? SuccessRule.MASTER : elastic ? SuccessRule.ANY_POD : SuccessRule.ALL_PODS,
+    backoffLimit: runPolicy.backoffLimit,
+    backoffCounts: 'restarts',
+    activeDeadlineSeconds: runPolicy.activeDeadlineSeconds,
+  };
+}
+
+function planBatchJob(job: Json, name: string, provided: Json, missing: MissingValue[]): JobPlan {
+  const template = job.spec?.template;
+  const container = trainingContainer(template, 'Job');
+  return {
+    kind: 'Job',
+    name,
+    pods: [{ name: 'job-0', argv: commandLine(container, 'Job'), env: resolveEnv(container, provided, missing), restartPolicy: template.spec.restartPolicy ?? 'Never' }],
+    success: SuccessRule.ALL_PODS,
+    // The Job controller's own default.
+    backoffLimit: job.spec?.backoffLimit ?? 6,
+    backoffCounts: 'failures',
+    activeDeadlineSeconds: job.spec?.activeDeadlineSeconds,
+  };
+}
+
+function trainingContainer(template: unknown, owner: string): Json {
+  const containers: unknown[] = isObject(template) && Array.isArray(template.spec?.containers) ? template.spec.containers : [];
+  const container = containers.find((c): c is Json => isObject(c) && c.name === 'pytorch');
+  if (!container) throw new UnusableInputError(`the ${owner} has no container named "pytorch"`);
+  return container;
+}
+
+function commandLine(container: Json, owner: string): string[] {
+  const argv = [...container.command ?? [], ...container.args ?? []].map(String);
+  if (!Array.isArray(container.command) || container.command.length === 0) {
+    throw new UnusableInputError(`the ${owner}'s "pytorch" container has no command: the image's own entry point cannot run on this machine`);
+  }
+  return argv;
+}
+
+/** The container's variables, with the user's values for those the cluster would fill in. */
+function resolveEnv(container: Json, provided: Json, missing: MissingValue[]): Array<[string, string]> {
+  const env: Array<[string, string]> = [];
+  for (const variable of Array.isArray(container.env) ? container.env : []) {
+    if (!isObject(variable)) continue;
+    if (variable.name in provided) {
+      env.push([variable.name, String(provided[variable.name])]);
+    } else if (variable.valueFrom === undefined) {
+      env.push([variable.name, String(variable.value ?? '')]);
+    } else if (!missing.some(m => m.name === variable.name)) {
+      missing.push({ name: variable.name, source: describeSource(variable.valueFrom) });
+    }
+  }
+  return env;
+}
+
+function describeSource(valueFrom: Json): string {
+  if (valueFrom.secretKeyRef) return `from Secret ${valueFrom.secretKeyRef.name} key ${valueFrom.secretKeyRef.key}`;
+  if (valueFrom.configMapKeyRef) return `from ConfigMap ${valueFrom.configMapKeyRef.name} key ${valueFrom.configMapKeyRef.key}`;
+  if (valueFrom.fieldRef) return `from the pod's ${valueFrom.fieldRef.fieldPath}`;
+  if (valueFrom.resourceFieldRef) return `from the container's ${valueFrom.resourceFieldRef.resource}`;
+  return 'from the cluster';
+}
+
+/** The operator's addresses, pointed at this machine. */
+function localValue(variable: string, value: string, ports: LocalPorts): string {
+  switch (variable) {
+    case 'MASTER_ADDR':
+    case 'PET_MASTER_ADDR':
+      return LOCAL_HOST;
+    case 'MASTER_PORT':
+    case 'PET_MASTER_PORT':
+      return String(ports.master);
+    case 'PET_RDZV_ENDPOINT':
+      return `${LOCAL_HOST}:${ports.rendezvous}`;
+    default:
+      return value;
+  }
+}
