@@ -78,7 +78,8 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
     const container = trainingContainer(replica.template, `${type} replica`);
     const containerEnv = resolveEnv(container, provided, missing);
     for (let index = 0; index < replicaCount(replica); index++) {
-      const injected = operatorEnv(job, type, index).map(({ name: variable, value }): [string, string] => [variable, localValue(variable, value, ports)]);
+      const injected = operatorEnv(job, type, index)
+        .map(({ name: variable, value }): [string, string] => [variable, localValue(variable, value, ports)]);
       pods.push({
         name: `${type.toLowerCase()}-${index}`,
         argv: commandLine(container, `${type} replica`),
