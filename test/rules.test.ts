@@ -20,8 +20,13 @@ function container(fields: Json = {}): Json {
   return { name: 'pytorch', image: 'docker.io/kubeflowkatib/pytorch-mnist:v1beta1-45c5727', ...fields };
 }
 
+const SHM_MOUNT = { name: 'shm', mountPath: '/dev/shm' };
+const SHM_VOLUME = { name: 'shm', emptyDir: { medium: 'Memory' } };
+
+/** A replica whose `pytorch` container has a memory-backed /dev/shm, as every multi-process pod needs. */
 function replica(replicas: number | undefined, containers: Json[] = [container()]): Json {
-  return { ...(replicas === undefined ? {} : { replicas }), restartPolicy: 'OnFailure', template: { spec: { containers } } };
+  const withShm = containers.map(c => (c.name === 'pytorch' ? { ...c, volumeMounts: [SHM_MOUNT, ...c.volumeMounts ?? []] } : c));
+  return { ...(replicas === undefined ? {} : { replicas }), restartPolicy: 'OnFailure', template: { spec: { containers: withShm, volumes: [SHM_VOLUME] } } };
 }
 
 /**
@@ -254,6 +259,45 @@ describe('checkPyTorchJob: the operator\'s webhook rules', () => {
 });
 
 describe('checkPyTorchJob: operational rules on the job', () => {
+  test('several processes per pod without a memory-backed /dev/shm', () => {
+    const job = validJob();
+    job.spec.nprocPerNode = '4';
+    for (const type of ['Master', 'Worker']) {
+      const template = job.spec.pytorchReplicaSpecs[type].template;
+      template.spec.containers[0].command = ['torchrun', 'train.py'];
+      delete template.spec.containers[0].volumeMounts;
+      delete template.spec.volumes;
+    }
+    const message = 'has no memory-backed volume at /dev/shm while 4 processes share the pod: the runtime\'s 64 MiB is too small for DataLoader workers and NCCL';
+    expect(problemsOf(job)).toEqual([
+      { path: `${MASTER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL },
+      { path: `${WORKER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL },
+    ]);
+  });
+
+  test('a disk-backed volume at /dev/shm does not count as shared memory', () => {
+    const job = jobWith({ Worker: replica(2, [container({ command: ['torchrun', 'train.py'] })]) }, { nprocPerNode: '2' });
+    job.spec.pytorchReplicaSpecs.Worker.template.spec.volumes = [{ name: 'shm', emptyDir: {} }];
+    expect(problemsOf(job).map(formatProblem)).toEqual([
+      `${WORKER}.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`,
+    ]);
+  });
+
+  test('nprocPerNode on a job whose command is not torchrun', () => {
+    const job = jobWith({ Worker: replica(2, [container({ command: ['python', 'train.py'] })]) }, { nprocPerNode: '4' });
+    expect(problemsOf(job).map(formatProblem)).toEqual([
+      `spec.nprocPerNode: "4" has no effect on ${WORKER}.template.spec.containers[0], which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
+    ]);
+  });
+
+  test('a pod restart policy in a replica template', () => {
+    const job = validJob();
+    job.spec.pytorchReplicaSpecs.Worker.template.spec.restartPolicy = 'Always';
+    expect(problemsOf(job).map(formatProblem)).toEqual([
+      `${WORKER}.template.spec.restartPolicy: "Always" is ignored: the operator sets the pod's restart policy from ${WORKER}.restartPolicy`,
+    ]);
+  });
+
   test('a name that leaves no room for <name>-worker-<last index> in 63 characters', () => {
     const name = 'a'.repeat(54);
     const job = jobWith({ Master: replica(1), Worker: replica(10) });
@@ -682,12 +726,22 @@ describe('checkTrainingBatchJob (the batch/v1 Job of a single-node torchrun job)
         template: {
           spec: {
             restartPolicy: 'Never',
-            containers: [container({ command: ['torchrun', '--standalone', '--nnodes=1', '--nproc_per_node=2', 'train.py'] })],
+            containers: [container({ command: ['torchrun', '--standalone', '--nnodes=1', '--nproc_per_node=2', 'train.py'], volumeMounts: [SHM_MOUNT] })],
+            volumes: [SHM_VOLUME],
           },
         },
       },
     };
   }
+
+  test('two processes without a memory-backed /dev/shm', () => {
+    const job = batchJob();
+    delete job.spec.template.spec.containers[0].volumeMounts;
+    delete job.spec.template.spec.volumes;
+    expect(checkTrainingBatchJob(job).map(formatProblem)).toEqual([
+      'spec.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: the runtime\'s 64 MiB is too small for DataLoader workers and NCCL',
+    ]);
+  });
 
   test('accepts a valid Job, whose container may set MASTER_ADDR (no operator injects it)', () => {
     const job = batchJob();

@@ -1,6 +1,7 @@
-import { checkPodTemplate } from './pod-template';
+import { checkPodTemplate, checkSharedMemory } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { checkContainerCommand, checkJobName } from './pytorchjob';
+import { torchrunFlag } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 const NO_INJECTED_ENV: ReadonlySet<string> = new Set();
@@ -33,7 +34,10 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
     if (typeof image !== 'string' || image.trim() === '') {
       problems.push({ path: `spec.template.spec.containers[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind: OPERATIONAL });
     }
-    if (isObject(container)) problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
+    if (!isObject(container)) return;
+    problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
+    const nproc = torchrunFlag([...container.command ?? [], ...container.args ?? []], 'nproc_per_node');
+    problems.push(...checkSharedMemory(template, i, /^\d+$/.test(nproc ?? '') ? Number(nproc) : 1, 'spec.template'));
   });
   problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));
   return problems;

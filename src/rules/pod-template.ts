@@ -127,3 +127,22 @@ function checkPorts(ports: unknown, path: string): Problem[] {
     }];
   });
 }
+
+/**
+ * Several processes in one pod share `/dev/shm`; the container runtime's own is 64 MiB, which DataLoader
+ * workers and NCCL exhaust. A memory-backed volume must be mounted there.
+ */
+export function checkSharedMemory(template: unknown, containerIndex: number, processes: number, path: string): Problem[] {
+  if (processes <= 1) return [];
+  const spec: Json = isObject(template) && isObject(template.spec) ? template.spec : {};
+  const container: Json = spec.containers?.[containerIndex] ?? {};
+  const mount = (Array.isArray(container.volumeMounts) ? container.volumeMounts : [])
+    .find((m: Json) => isObject(m) && m.mountPath === SHARED_MEMORY_PATH);
+  const volume = mount && (Array.isArray(spec.volumes) ? spec.volumes : []).find((v: Json) => isObject(v) && v.name === mount.name);
+  if (isObject(volume) && (volume.emptyDir?.medium === 'Memory' || volume.hostPath?.path === SHARED_MEMORY_PATH)) return [];
+  return [{
+    path: `${path}.spec.containers[${containerIndex}].volumeMounts`,
+    message: `has no memory-backed volume at ${SHARED_MEMORY_PATH} while ${processes} processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`,
+    kind: OPERATIONAL,
+  }];
+}

@@ -1,5 +1,7 @@
 /** Which check found a problem. */
 export enum ProblemKind {
+  /** The API server's schema check (the CRD's OpenAPI schema) rejects the object. */
+  SCHEMA = 'schema',
   /** The operator's validating webhook rejects the object at apply time. */
   WEBHOOK = 'webhook',
   /** The API server accepts the object, but the operator, the kubelet or torchrun trips over it later. */

@@ -1,6 +1,6 @@
-import { checkPodTemplate } from './pod-template';
+import { checkPodTemplate, checkSharedMemory } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
-import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand } from './torchrun';
+import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, torchrunArgsStart } from './torchrun';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -144,9 +144,33 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
   list.forEach((container, i) => {
     if (isObject(container)) problems.push(...checkContainerCommand(container, `${containersPath}[${i}]`));
   });
+  if (spec.template?.spec?.restartPolicy !== undefined) {
+    problems.push({
+      path: `${path}.template.spec.restartPolicy`,
+      message: `${show(spec.template.spec.restartPolicy)} is ignored: the operator sets the pod's restart policy from ${path}.restartPolicy`,
+      kind: OPERATIONAL,
+    });
+  }
+  const training = list.findIndex(c => isObject(c) && c.name === 'pytorch');
+  if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`));
   const injected = new Set(operatorEnv(job, type, 0).map(v => v.name));
   problems.push(...checkPodTemplate(spec.template, `${path}.template`, injected));
   return problems;
+}
+
+/** `spec.nprocPerNode` only means something to torchrun, and several processes need a real /dev/shm. */
+function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string): Problem[] {
+  const nproc = spec.nprocPerNode;
+  if (nproc === undefined) return [];
+  const command = [...Array.isArray(container.command) ? container.command : [], ...Array.isArray(container.args) ? container.args : []];
+  if (Array.isArray(container.command) && torchrunArgsStart(command) === undefined) {
+    return [{
+      path: 'spec.nprocPerNode',
+      message: `${show(nproc)} has no effect on ${path}.spec.containers[${index}], which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
+      kind: OPERATIONAL,
+    }];
+  }
+  return checkSharedMemory(template, index, /^\d+$/.test(String(nproc)) ? Number(nproc) : 1, path);
 }
 
 function checkRunPolicy(runPolicy: unknown): Problem[] {

@@ -92,3 +92,16 @@ export function checkTorchrunCommand(argv: readonly unknown[], path: string): Pr
   }
   return problems;
 }
+
+/** The value of one of torchrun's flags on a command line, in either spelling; undefined when absent or not torchrun. */
+export function torchrunFlag(argv: readonly unknown[], flag: string): string | undefined {
+  const start = torchrunArgsStart(argv);
+  if (start === undefined) return undefined;
+  for (let i = start; i < argv.length; i++) {
+    const arg = String(argv[i]);
+    if (!arg.startsWith('-') || arg === '-m' || arg === '--module') return undefined;
+    const [name, inline] = arg.split(/=(.*)/s, 2);
+    if (name.replace(/^--/, '').replace(/-/g, '_') === flag) return inline ?? String(argv[i + 1]);
+  }
+  return undefined;
+}
