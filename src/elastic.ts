@@ -122,7 +122,7 @@ export interface ElasticProps {
  */
 export class Elastic {
   /** The rendezvous settings used when none are given: 15 minutes to gather every node. */
-  public static readonly DEFAULT_RDZV_CONFIGS: { [key: string]: string } = { timeout: '900', join_timeout: '900' };
+  public static readonly DEFAULT_RDZV_CONFIGS: { [key: string]: string } = Object.freeze({ timeout: '900', join_timeout: '900' });
 
   /** Number of nodes. */
   public readonly nnodes: Nnodes;
@@ -145,7 +145,8 @@ export class Elastic {
     this.startMethod = props.startMethod ?? StartMethod.SPAWN;
     this.monitorInterval = props.monitorInterval ?? Duration.seconds(5);
     this.maxRestarts = props.maxRestarts ?? 0;
-    this.rdzvConfigs = props.rdzvConfigs ?? Elastic.DEFAULT_RDZV_CONFIGS;
+    // A frozen copy: the settings were checked here, and one job's map must not change another's.
+    this.rdzvConfigs = Object.freeze({ ...props.rdzvConfigs ?? Elastic.DEFAULT_RDZV_CONFIGS });
     // Checked here, by the rule the manifests are checked with: once joined into one string, a bad key cannot be told apart.
     const [problem] = checkRdzvConf(Object.entries(this.rdzvConfigs).map(([key, value]) => ({ key, value })), 'rdzvConfigs');
     if (problem) throw new Error(formatProblem(problem));

@@ -5,8 +5,8 @@ import { parseAllDocuments } from 'yaml';
 import { buildExampleApp } from '../examples/main';
 import { validatePodTemplateSchema } from './support/crd-schema';
 import { expectValidJobs, Manifest } from './support/synth';
-import { formatProblem } from '../src/rules/problem';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
+import { formatProblem } from '../src/rules/problem';
 
 function synthExamples(): { dir: string; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kfpytorch-examples-'));

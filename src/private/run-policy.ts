@@ -32,7 +32,8 @@ const JOB_BACKOFF_LIMIT = 6;
 export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
   const props = runPolicy?.props ?? {};
   const unsupported = Object.entries({
-    cleanPodPolicy: props.cleanPodPolicy,
+    // A Job keeps its pods until its TTL, which is what CleanPodPolicy.NONE asks for.
+    cleanPodPolicy: props.cleanPodPolicy === CleanPodPolicy.NONE ? undefined : props.cleanPodPolicy,
     managedBy: props.managedBy,
     minAvailable: props.minAvailable,
     queue: props.queue,
@@ -48,8 +49,8 @@ export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
   }
   return {
     backoffLimit: props.backoffLimit ?? JOB_BACKOFF_LIMIT,
-    activeDeadlineSeconds: props.activeDeadline && wholeSeconds(props.activeDeadline, 'runPolicy.activeDeadline'),
-    ttlSecondsAfterFinished: props.ttlAfterFinished && wholeSeconds(props.ttlAfterFinished, 'runPolicy.ttlAfterFinished'),
+    activeDeadlineSeconds: props.activeDeadline && wholeSeconds(props.activeDeadline, 'elastic.runPolicy.activeDeadline'),
+    ttlSecondsAfterFinished: props.ttlAfterFinished && wholeSeconds(props.ttlAfterFinished, 'elastic.runPolicy.ttlAfterFinished'),
     suspend: props.suspend,
   };
 }

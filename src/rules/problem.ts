@@ -19,7 +19,8 @@ export interface Problem {
 
 /** Renders a manifest value for a message: JSON, or `(omitted)`. */
 export function show(value: unknown): string {
-  return value === undefined ? '(omitted)' : JSON.stringify(value);
+  if (value === undefined) return '(omitted)';
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
 }
 
 export function formatProblem(problem: Problem): string {
