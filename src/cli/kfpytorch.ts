@@ -1,23 +1,38 @@
-import { UnusableInputError } from '../local/manifests';
-import { runLocally } from '../local/runner';
+import { CrdSchema } from '../rules/schema';
+import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
+import { isTrainingJob, loadManifests, selectJob, UnusableInputError } from '../tools/manifests';
+import { runLocally } from '../tools/runner';
+import { formatReport, validatePaths } from '../tools/validate';
 
 const USAGE = `Usage:
   kfpytorch run FILE... [--job NAME] [--env NAME=VALUE]... [--workdir DIR] [--dry-run]
       Runs a synthesized PyTorchJob, or a single-node torchrun Job, as local processes with the
       environment the training operator would inject. Exit status: 0 when the job succeeded,
       1 when it failed, 2 when the input cannot be used.
+  kfpytorch validate FILE|DIR... [--crd FILE] [--format text|json]
+      Checks every PyTorchJob and single-node torchrun Job against the CRD schema (the CRD file given
+      with --crd or in KFPYTORCH_CRD), the operator's webhook rules, and what the operator, kubelet or
+      torchrun trip over later. Exit status: 0 clean, 1 problems found, 2 unusable input.
+  kfpytorch describe FILE... [--job NAME] [--format text|mermaid]
+      Shows what each training job will be on a cluster: pods, processes, GPUs, CPU and memory per
+      pod, world size and rendezvous.
 `;
+
+/** The environment variable naming the CRD file that `validate` checks the schema against. */
+const CRD_ENV = 'KFPYTORCH_CRD';
 
 /** Exit status for input that cannot be used. */
 const UNUSABLE = 2;
 
-/** Parsed options of `kfpytorch run`. */
-interface RunArguments {
+/** Parsed options of the commands. */
+interface Arguments {
   readonly files: string[];
   readonly jobName?: string;
   readonly env: { [name: string]: string };
   readonly workingDirectory?: string;
   readonly dryRun: boolean;
+  readonly crd?: string;
+  readonly format?: string;
 }
 
 /** The `kfpytorch` command. Resolves to the process's exit status. */
@@ -28,10 +43,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? UNUSABLE : 0;
     }
-    if (command !== 'run') throw new UnusableInputError(`unknown command ${JSON.stringify(command)}: see kfpytorch --help`);
-    const args = parseRunArguments(rest);
-    const result = await runLocally(args);
-    return result.succeeded ? 0 : 1;
+    const args = parseArguments(rest);
+    switch (command) {
+      case 'run':
+        return (await runLocally(args)).succeeded ? 0 : 1;
+      case 'validate':
+        return validate(args);
+      case 'describe':
+        return describe(args);
+      default:
+        throw new UnusableInputError(`unknown command ${JSON.stringify(command)}: see kfpytorch --help`);
+    }
   } catch (error) {
     if (!(error instanceof UnusableInputError)) throw error;
     process.stderr.write(`kfpytorch: ${error.message}\n`);
@@ -39,12 +61,32 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parseRunArguments(argv: string[]): RunArguments {
+function validate(args: Arguments): number {
+  const crd = args.crd ?? process.env[CRD_ENV];
+  if (crd === undefined) process.stderr.write(`kfpytorch: schema not checked: give the CRD with --crd FILE or ${CRD_ENV}\n`);
+  const report = validatePaths(args.files, crd === undefined ? undefined : CrdSchema.fromFile(crd));
+  process.stdout.write(args.format === 'json' ? `${JSON.stringify(report, undefined, 2)}\n` : formatReport(report));
+  for (const line of report.unusable) process.stderr.write(`kfpytorch: ${line}\n`);
+  return report.unusable.length > 0 ? UNUSABLE : report.problems.length > 0 ? 1 : 0;
+}
+
+function describe(args: Arguments): number {
+  const manifests = loadManifests(args.files);
+  const jobs = args.jobName === undefined ? manifests.filter(m => isTrainingJob(m.manifest)) : [selectJob(manifests, args.jobName)];
+  if (jobs.length === 0) selectJob(manifests, undefined);
+  const format = args.format === 'mermaid' ? formatMermaid : formatSummary;
+  process.stdout.write(jobs.map(job => format(describeJob(job.manifest))).join('\n'));
+  return 0;
+}
+
+function parseArguments(argv: string[]): Arguments {
   const files: string[] = [];
   const env: { [name: string]: string } = {};
   let jobName: string | undefined;
   let workingDirectory: string | undefined;
   let dryRun = false;
+  let crd: string | undefined;
+  let format: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith('--') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     const value = (): string => {
@@ -56,6 +98,8 @@ function parseRunArguments(argv: string[]): RunArguments {
       case '--job': jobName = value(); break;
       case '--workdir': workingDirectory = value(); break;
       case '--dry-run': dryRun = true; break;
+      case '--crd': crd = value(); break;
+      case '--format': format = value(); break;
       case '--env': {
         const assignment = value();
         const equals = assignment.indexOf('=');
@@ -68,6 +112,7 @@ function parseRunArguments(argv: string[]): RunArguments {
         files.push(flag);
     }
   }
-  if (files.length === 0) throw new UnusableInputError('no file given: kfpytorch run FILE...');
-  return { files, jobName, env, workingDirectory, dryRun };
+  if (files.length === 0) throw new UnusableInputError('no file given: see kfpytorch --help');
+  if (format !== undefined && !['text', 'json', 'mermaid'].includes(format)) throw new UnusableInputError(`--format ${JSON.stringify(format)} is not text, json or mermaid`);
+  return { files, jobName, env, workingDirectory, dryRun, crd, format };
 }

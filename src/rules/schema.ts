@@ -3,7 +3,7 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { Problem, ProblemKind } from './problem';
-import { UnusableInputError } from '../local/manifests';
+import { UnusableInputError } from '../tools/manifests';
 
 type JsonObject = { [key: string]: unknown };
 

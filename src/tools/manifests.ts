@@ -1,5 +1,5 @@
-import { readFileSync } from 'fs';
-import { parseAllDocuments } from 'yaml';
+import { readFileSync, statSync } from 'fs';
+import { parseAllDocuments, visit } from 'yaml';
 import { isObject, Json } from '../rules/problem';
 
 /** A manifest read from a file, with where it came from. */
@@ -13,21 +13,32 @@ export interface LoadedManifest {
 /** An input the tools cannot use at all: reported as one line, with exit status 2. */
 export class UnusableInputError extends Error {}
 
+/** Larger files are refused rather than read: far more than thousands of synthesized jobs. */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
 /** Reads every YAML document of the given files (multi-document files, as `cdk8s synth` writes them). */
 export function loadManifests(files: readonly string[]): LoadedManifest[] {
   const loaded: LoadedManifest[] = [];
   for (const file of files) {
     let text: string;
     try {
+      const size = statSync(file).size;
+      if (size > MAX_FILE_BYTES) throw new UnusableInputError(`${file}: is ${Math.round(size / 2 ** 20)} MiB, above the ${MAX_FILE_BYTES / 2 ** 20} MiB read at most`);
       text = readFileSync(file, 'utf8');
     } catch (error) {
+      if (error instanceof UnusableInputError) throw error;
       throw new UnusableInputError(`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     if (text.includes('\u0000')) throw new UnusableInputError(`${file}: is a binary file, not YAML`);
     parseAllDocuments(text, { uniqueKeys: true }).forEach((doc, i) => {
       const [error] = doc.errors;
-      if (error) throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${error.message.split('\n')[0]}`);
-      const manifest = doc.toJS({ maxAliasCount: 100 });
+      if (error) throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${error.message.split('\n')[0].replace(/:\s*$/, '')}`);
+      let alias = false;
+      visit(doc, { Alias: () => { alias = true; return visit.BREAK; } });
+      if (alias) {
+        throw new UnusableInputError(`${file}: document ${i + 1}: uses YAML anchors and aliases, which tools expand differently: write the values out`);
+      }
+      const manifest = doc.toJS();
       if (manifest === null || manifest === undefined) return;
       if (!isObject(manifest)) throw new UnusableInputError(`${file}: document ${i + 1}: is not a mapping (a Kubernetes object)`);
       loaded.push({ file, document: i + 1, manifest });

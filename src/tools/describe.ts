@@ -1,0 +1,136 @@
+import { isPyTorchJob } from './manifests';
+import { DEFAULT_PORT, replicaCount } from '../private/operator-env';
+import { isObject, Json } from '../rules/problem';
+import { parseQuantity } from '../rules/quantity';
+import { torchrunFlag } from '../rules/torchrun';
+
+/** One replica type of a job, as a cluster will run it. */
+export interface ReplicaSummary {
+  readonly type: string;
+  readonly pods: number;
+  /** Training processes per pod: a count, or `auto`/`cpu`/`gpu` when torchrun decides on the node. */
+  readonly processesPerPod: string;
+  readonly gpusPerPod: number;
+  readonly cpuPerPod?: string;
+  readonly memoryPerPod?: string;
+}
+
+/** What a training job will be on a cluster. */
+export interface JobSummary {
+  readonly kind: string;
+  readonly name: string;
+  readonly replicas: ReplicaSummary[];
+  /** Total processes (ranks): `4`, or `4-8` for an elastic range; with `auto`-style counts, per process per pod. */
+  readonly worldSize: string;
+  /** Where the processes meet: `host:port` and how. */
+  readonly rendezvous: string;
+  readonly totalPods: string;
+  readonly totalGpus: string;
+}
+
+const GPU_RESOURCES = /(^|\/)gpu$|^nvidia\.com\/|^amd\.com\/|^gpu\.intel\.com\//;
+
+/** Summarizes a PyTorchJob or single-node torchrun Job. */
+export function describeJob(job: Json): JobSummary {
+  const name = String(job.metadata?.name ?? '(no name)');
+  if (!isPyTorchJob(job)) {
+    const container = trainingContainer(job.spec?.template);
+    const nproc = torchrunFlag([...container.command ?? [], ...container.args ?? []], 'nproc_per_node') ?? '1';
+    const replica = summarizeReplica('Job', 1, job.spec?.template, nproc);
+    return {
+      kind: 'Job',
+      name,
+      replicas: [replica],
+      worldSize: multiply(1, nproc),
+      rendezvous: 'localhost (torchrun --standalone, inside the pod)',
+      totalPods: '1',
+      totalGpus: String(replica.gpusPerPod),
+    };
+  }
+  const spec: Json = job.spec ?? {};
+  const nproc = String(spec.nprocPerNode ?? spec.elasticPolicy?.nProcPerNode ?? 'auto');
+  const replicas = Object.entries(isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {})
+    .map(([type, replica]) => summarizeReplica(type, replicaCount(replica), (replica as Json)?.template, nproc));
+  const pods = replicas.reduce((sum, r) => sum + r.pods, 0);
+  const gpus = replicas.reduce((sum, r) => sum + r.pods * r.gpusPerPod, 0);
+  const elastic: Json | undefined = isObject(spec.elasticPolicy) ? spec.elasticPolicy : undefined;
+  if (!elastic) {
+    return {
+      kind: 'PyTorchJob',
+      name,
+      replicas,
+      worldSize: multiply(pods, nproc),
+      rendezvous: `${name}-master-0:${masterPort(spec)} (static: MASTER_ADDR and RANK from the operator)`,
+      totalPods: String(pods),
+      totalGpus: String(gpus),
+    };
+  }
+  const workers = replicas.find(r => r.type === 'Worker');
+  const min = Number(elastic.minReplicas ?? elastic.maxReplicas ?? workers?.pods ?? 1);
+  const max = Number(elastic.maxReplicas ?? elastic.minReplicas ?? workers?.pods ?? 1);
+  const gpusPerPod = workers?.gpusPerPod ?? 0;
+  return {
+    kind: 'PyTorchJob',
+    name,
+    replicas,
+    worldSize: min === max ? multiply(min, nproc) : `${multiply(min, nproc)} to ${multiply(max, nproc)}`,
+    rendezvous: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? DEFAULT_PORT} (${elastic.rdzvBackend ?? 'c10d'}, elastic)`,
+    totalPods: min === max ? String(max) : `${min} to ${max}`,
+    totalGpus: min === max ? String(max * gpusPerPod) : `${min * gpusPerPod} to ${max * gpusPerPod}`,
+  };
+}
+
+/** The summary as a table a person reads at a glance. */
+export function formatSummary(summary: JobSummary): string {
+  const rows = [
+    ['REPLICA', 'PODS', 'PROCESSES/POD', 'GPUS/POD', 'CPU/POD', 'MEMORY/POD'],
+    ...summary.replicas.map(r => [r.type, String(r.pods), r.processesPerPod, String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
+  ];
+  const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
+  const table = rows.map(row => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  return [
+    `${summary.kind} ${summary.name}`,
+    ...table,
+    `pods: ${summary.totalPods}   GPUs: ${summary.totalGpus}   world size: ${summary.worldSize}`,
+    `rendezvous: ${summary.rendezvous}`,
+  ].join('\n') + '\n';
+}
+
+/** A Mermaid flowchart of the pods and where they meet, for a README or a design review. */
+export function formatMermaid(summary: JobSummary): string {
+  const lines = ['flowchart LR', `  rdzv(["rendezvous<br/>${summary.rendezvous.split(' (')[0]}"])`];
+  for (const replica of summary.replicas) {
+    const id = replica.type.toLowerCase();
+    const shown = Math.min(replica.pods, 3);
+    for (let i = 0; i < shown; i++) {
+      const podName = replica.type === 'Job' ? `${summary.name} pod` : `${summary.name}-${id}-${i}`;
+      lines.push(`  ${id}${i}["${podName}<br/>${replica.processesPerPod} process(es), ${replica.gpusPerPod} GPU(s)"] --- rdzv`);
+    }
+    if (replica.pods > shown) lines.push(`  ${id}more["… ${replica.pods - shown} more ${id} pod(s)"] --- rdzv`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function summarizeReplica(type: string, pods: number, template: unknown, nproc: string): ReplicaSummary {
+  const resources: Json = trainingContainer(template).resources ?? {};
+  const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
+  const gpus = Object.entries({ ...resources.requests, ...resources.limits })
+    .filter(([name]) => GPU_RESOURCES.test(name))
+    .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0);
+  return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: pick('cpu') && String(pick('cpu')), memoryPerPod: pick('memory') };
+}
+
+function trainingContainer(template: unknown): Json {
+  const containers: unknown[] = isObject(template) && Array.isArray(template.spec?.containers) ? template.spec.containers : [];
+  return (containers.find(c => isObject(c) && c.name === 'pytorch') ?? {}) as Json;
+}
+
+function masterPort(spec: Json): number {
+  const ports: Json[] = trainingContainer(spec.pytorchReplicaSpecs?.Master?.template).ports ?? [];
+  return ports.find(p => p.name === 'pytorchjob-port')?.containerPort ?? DEFAULT_PORT;
+}
+
+/** `pods × processes`, or a formula when torchrun decides the count on the node. */
+function multiply(pods: number, nproc: string): string {
+  return /^\d+$/.test(nproc) ? String(pods * Number(nproc)) : `${pods} × ${nproc}`;
+}
