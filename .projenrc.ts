@@ -17,8 +17,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   release: false,
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
   // Bundled, so that jsii packages them: the kfpytorch command reads manifests and checks them against a CRD with them.
-  bundledDeps: ['yaml@^2', 'ajv@^8', 'ajv-formats@^3'],
-  devDeps: ['typescript@~5.9.0', '@types/node@^20', 'cdk8s-cli@2.207.60', 'fast-check@^4'],
+  bundledDeps: ['yaml@^2', 'js-yaml@^4', 'ajv@^8', 'ajv-formats@^3'],
+  devDeps: ['typescript@~5.9.0', '@types/node@^20', 'cdk8s-cli@2.207.60', 'fast-check@^4', '@types/js-yaml@^4'],
   bin: { kfpytorch: 'bin/kfpytorch' },
   // jsii compiles both src/ and the generated L1 in imports/, so the entry point moves under lib/src.
   entrypoint: 'lib/src/index.js',
@@ -53,5 +53,11 @@ project.addTask('examples', {
   description: 'Synthesize the example app to dist/ and print the files written',
   exec: 'ts-node --project examples/tsconfig.json examples/main.ts',
 });
+
+project.addTask('bench', {
+  description: 'Time synthesis against raw cdk8s, its scaling, kfpytorch validate and the cold start (fresh processes)',
+  steps: [{ spawn: 'compile' }, { exec: 'node bench/run.js' }],
+});
+project.addPackageIgnore('/bench/');
 
 project.synth();

@@ -2,11 +2,11 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Elastic } from './elastic';
 import { Entrypoint } from './entrypoint';
-import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
-import { compact } from './private/compact';
+import type { PyTorchJobSpecElasticPolicy } from '../imports/kubeflow.org';
+import { BATCH_JOB_GVK, PYTORCHJOB_GVK } from './private/gvk';
 import { addCheckedObject } from './private/manifest';
 import { EnvVar, PodTemplateInput, renderPodTemplate } from './private/pod-template';
-import { renderReplicaSpec } from './private/replica-spec';
+import { replicaSpecRenderer } from './private/replica-spec';
 import { renderBatchRunPolicy, renderRunPolicy } from './private/run-policy';
 import { TORCHRUN, torchrunFlags } from './private/torchrun';
 import { checkTrainingBatchJob } from './rules/batch-job';
@@ -65,34 +65,36 @@ export class PyTorchElasticJob extends Construct {
       defaultEnv: nproc > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' } as EnvVar] : [],
     };
     this.apiObject = elastic.isSingleNode
-      ? addCheckedObject(this, { apiVersion: 'batch/v1', kind: 'Job' }, props.metadata, renderBatchJobSpec(elastic, template), checkTrainingBatchJob)
-      : addCheckedObject(this, PyTorchJobL1.GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob);
+      ? addCheckedObject(this, BATCH_JOB_GVK, props.metadata, renderBatchJobSpec(elastic, template), checkTrainingBatchJob)
+      : addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob);
     this.name = this.apiObject.name;
   }
 }
 
 function renderElasticSpec(elastic: Elastic, template: PodTemplateInput, port: number | undefined) {
   const rdzvConf = Object.entries(elastic.rdzvConfigs).map(([key, value]) => ({ key, value }));
-  return compact({
+  // Typed by the generated L1, so that a misspelt field fails to compile.
+  const elasticPolicy: PyTorchJobSpecElasticPolicy = {
+    minReplicas: elastic.nnodes.min,
+    maxReplicas: elastic.nnodes.max,
+    rdzvBackend: 'c10d',
+    maxRestarts: elastic.maxRestarts,
+    // The operator crashes on an empty list: leave it out.
+    rdzvConf: rdzvConf.length > 0 ? rdzvConf : undefined,
+  };
+  return {
     pytorchReplicaSpecs: {
-      Worker: renderReplicaSpec({ ...template, replicas: elastic.nnodes.max, port }),
+      Worker: replicaSpecRenderer({ ...template, port })(elastic.nnodes.max),
     },
-    elasticPolicy: {
-      minReplicas: elastic.nnodes.min,
-      maxReplicas: elastic.nnodes.max,
-      rdzvBackend: 'c10d',
-      maxRestarts: elastic.maxRestarts,
-      // The operator crashes on an empty list: leave it out.
-      rdzvConf: rdzvConf.length > 0 ? rdzvConf : undefined,
-    },
+    elasticPolicy,
     nprocPerNode: elastic.nprocPerNode.value,
     runPolicy: renderRunPolicy(elastic.runPolicy),
-  });
+  };
 }
 
 function renderBatchJobSpec(elastic: Elastic, template: PodTemplateInput) {
-  return compact({
+  return {
     ...renderBatchRunPolicy(elastic.runPolicy),
     template: renderPodTemplate({ ...template, podRestartPolicy: 'Never' }),
-  });
+  };
 }

@@ -1,10 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { NprocPerNode } from './nproc-per-node';
-import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
-import { compact } from './private/compact';
+import { PYTORCHJOB_GVK } from './private/gvk';
 import { addCheckedObject } from './private/manifest';
-import { renderReplicaSpec } from './private/replica-spec';
+import { replicaSpecRenderer } from './private/replica-spec';
 import { renderRunPolicy } from './private/run-policy';
 import { Master, Worker } from './replica';
 import { checkPyTorchJob } from './rules/pytorchjob';
@@ -72,15 +71,17 @@ export class PyTorchJob extends Construct {
     super(scope, id);
     this.master = props.master ?? new Master();
     this.worker = props.worker;
-    const spec = compact({
+    const replicaSpec = replicaSpecRenderer({ job: props, port: props.port });
+    // The parts are compact already; cdk8s drops the undefined fields left here.
+    const spec = {
       pytorchReplicaSpecs: {
-        Master: renderReplicaSpec({ job: props, replica: this.master.props, replicas: this.master.replicas, port: props.port }),
-        Worker: renderReplicaSpec({ job: props, replica: this.worker.props, replicas: this.worker.replicas, port: props.port }),
+        Master: replicaSpec(this.master.replicas, this.master.props),
+        Worker: replicaSpec(this.worker.replicas, this.worker.props),
       },
       runPolicy: renderRunPolicy(props.runPolicy),
       nprocPerNode: props.nprocPerNode?.value,
-    });
-    this.apiObject = addCheckedObject(this, PyTorchJobL1.GVK, props.metadata, spec, checkPyTorchJob);
+    };
+    this.apiObject = addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, spec, checkPyTorchJob);
     this.name = this.apiObject.name;
   }
 }

@@ -3,8 +3,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { buildExampleApp } from '../examples/main';
+import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { validatePodTemplateSchema } from './support/crd-schema';
 import { expectValidJobs, Manifest } from './support/synth';
+import { PYTORCHJOB_GVK } from '../src/private/gvk';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
 import { formatProblem } from '../src/rules/problem';
 
@@ -56,4 +58,8 @@ test('synthesizing the examples twice gives byte-identical files', () => {
   for (const file of first.files) {
     expect(readFileSync(join(second.dir, file), 'utf8')).toEqual(readFileSync(join(first.dir, file), 'utf8'));
   }
+});
+
+test('the written-out PyTorchJob kind is the one the generated L1 declares', () => {
+  expect(PYTORCHJOB_GVK).toEqual(PyTorchJobL1.GVK);
 });

@@ -10,7 +10,6 @@ export interface KfPyTorchValidationProperties {
 /** The parts of cdk8s-cli's validation context this plugin uses. */
 interface ValidationContext {
   readonly manifests: readonly string[];
-  parseManifest(manifestPath: string): any[];
   readonly report: {
     addViolation(violation: {
       ruleName: string;
@@ -20,6 +19,7 @@ interface ValidationContext {
     }): void;
     submit(status: 'success' | 'failure', metadata?: { [key: string]: string }): void;
   };
+  parseManifest(manifestPath: string): any[];
 }
 
 /**

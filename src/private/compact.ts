@@ -10,13 +10,17 @@ function compactValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(compactValue);
   if (value === null || typeof value !== 'object') return value;
   const result: { [key: string]: unknown } = {};
-  for (const [key, item] of Object.entries(value)) {
+  let kept = 0;
+  let given = 0;
+  for (const key in value) {
+    given++;
+    const item = (value as { [key: string]: unknown })[key];
     const compacted = compactValue(item);
-    if (compacted === undefined) continue;
-    if (isEmptyObject(compacted) && !isEmptyObject(item)) continue;
+    if (compacted === undefined || (isEmptyObject(compacted) && !isEmptyObject(item))) continue;
     result[key] = compacted;
+    kept++;
   }
-  return Object.keys(result).length > 0 || Object.keys(value).length === 0 ? result : undefined;
+  return kept > 0 || given === 0 ? result : undefined;
 }
 
 function isEmptyObject(value: unknown): boolean {
