@@ -13,6 +13,8 @@ export function addCheckedObject(scope: Construct, gvk: GroupVersionKind, metada
   spec: Json, check: (manifest: Json) => Problem[]): ApiObject {
   const apiObject = new ApiObject(scope, 'Resource', { ...gvk, metadata, spec });
   const manifest = { ...gvk, metadata: { name: apiObject.name }, spec };
-  scope.node.addValidation({ validate: () => check(manifest).map(formatProblem) });
+  // cdk8s validates every construct twice per synth (the app, then each chart); the manifest does not change.
+  let problems: string[] | undefined;
+  scope.node.addValidation({ validate: () => problems ??= check(manifest).map(formatProblem) });
   return apiObject;
 }

@@ -12,6 +12,18 @@ const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|E
 export function parseQuantity(quantity: unknown): number | undefined {
   if (typeof quantity === 'number') return Number.isFinite(quantity) ? quantity : undefined;
   if (typeof quantity !== 'string') return undefined;
+  // Thousands of jobs repeat a handful of quantities.
+  if (PARSED.has(quantity)) return PARSED.get(quantity);
+  const parsed = parseQuantityText(quantity);
+  if (PARSED.size >= MAX_CACHED) PARSED.clear();
+  PARSED.set(quantity, parsed);
+  return parsed;
+}
+
+const PARSED = new Map<string, number | undefined>();
+const MAX_CACHED = 1024;
+
+function parseQuantityText(quantity: string): number | undefined {
   const match = QUANTITY.exec(quantity);
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'child_process';
 import { createServer } from 'net';
+import { constants } from 'os';
 import { loadManifests, selectJob } from './manifests';
 import { JobPlan, PodPlan, planJob, SuccessRule } from './plan';
 
@@ -40,7 +41,8 @@ export interface LocalRunResult {
   readonly launchOverheadMs?: number;
 }
 
-const SIGNALS: { [signal: string]: number } = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+/** Variables of the caller's shell that would steer torchrun or torch.distributed behind the manifest's back. */
+const DISTRIBUTED_ENV = /^(PET_|TORCHELASTIC_)|^(MASTER_ADDR|MASTER_PORT|WORLD_SIZE|RANK|LOCAL_RANK|LOCAL_WORLD_SIZE|GROUP_RANK|ROLE_RANK|NODE_RANK)$/;
 const DEFAULT_GRACE_MS = 5000;
 const RESTART_DELAY_MS = 200;
 
@@ -91,9 +93,13 @@ class LocalJob {
   }
 
   public async run(): Promise<LocalRunResult> {
-    const interrupt = () => this.end(false, 'interrupted: every process was stopped');
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
+    // Every signal, not only the first: a second Ctrl-C during the grace period kills what still runs.
+    const interrupt = () => {
+      if (this.outcome) this.pods.forEach(pod => signalGroup(pod.process, 'SIGKILL'));
+      else this.end(false, 'interrupted: every process was stopped');
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    signals.forEach(signal => process.on(signal, interrupt));
     const ended = new Promise<void>(resolve => { this.finish = resolve; });
     if (this.plan.activeDeadlineSeconds !== undefined) {
       this.timers.push(setTimeout(() => this.end(false, `deadline exceeded: active longer than ${this.plan.activeDeadlineSeconds} s`),
@@ -101,8 +107,7 @@ class LocalJob {
     }
     for (const pod of this.pods) this.start(pod);
     await ended;
-    process.removeListener('SIGINT', interrupt);
-    process.removeListener('SIGTERM', interrupt);
+    signals.forEach(signal => process.removeListener(signal, interrupt));
     this.timers.forEach(clearTimeout);
     const result: LocalRunResult = {
       succeeded: this.outcome!.succeeded,
@@ -123,7 +128,7 @@ class LocalJob {
     const [program, ...args] = pod.plan.argv;
     const child = spawn(program, args, {
       cwd: this.options.workingDirectory,
-      env: { ...process.env, ...this.options.env, ...Object.fromEntries(pod.plan.env) },
+      env: { ...inheritedEnv(), ...this.options.env, ...Object.fromEntries(pod.plan.env) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so that stopping the pod also stops what it started (torchrun's workers).
       detached: true,
@@ -134,7 +139,7 @@ class LocalJob {
     prefixLines(child.stdout!, `[${pod.plan.name}] `, this.out);
     prefixLines(child.stderr!, `[${pod.plan.name}] `, this.out);
     child.once('error', error => this.end(false, `${pod.plan.name} cannot start ${JSON.stringify(program)}: ${error.message}`));
-    child.once('close', (code, signal) => this.exited(pod, child, code ?? 128 + (SIGNALS[signal ?? ''] ?? 0)));
+    child.once('close', (code, signal) => this.exited(pod, child, code ?? 128 + (signal ? constants.signals[signal] : 0)));
   }
 
   private exited(pod: PodState, child: ChildProcess, exitCode: number): void {
@@ -195,6 +200,11 @@ class LocalJob {
   private finishWhenIdle(): void {
     if (this.pods.every(pod => !pod.process)) this.finish();
   }
+}
+
+/** The caller's environment (PATH, HOME, a virtualenv), without what would contradict the pod's own variables. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !DISTRIBUTED_ENV.test(name)));
 }
 
 function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
