@@ -2,7 +2,7 @@ import { CrdSchema } from '../rules/schema';
 import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
 import { isTrainingJob, loadManifests, selectJob, UnusableInputError } from '../tools/manifests';
 import { runLocally } from '../tools/runner';
-import { formatReport, validatePaths } from '../tools/validate';
+import { expandPaths, formatReport, validatePaths } from '../tools/validate';
 
 const USAGE = `Usage:
   kfpytorch run FILE... [--job NAME] [--env NAME=VALUE]... [--workdir DIR] [--dry-run]
@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? UNUSABLE : 0;
     }
     const args = parseArguments(rest);
+    checkFormat(command, args.format);
     switch (command) {
       case 'run':
         return (await runLocally(args)).succeeded ? 0 : 1;
@@ -71,7 +72,10 @@ function validate(args: Arguments): number {
 }
 
 function describe(args: Arguments): number {
-  const manifests = loadManifests(args.files);
+  const unusable: string[] = [];
+  const files = expandPaths(args.files, unusable);
+  if (unusable.length > 0) throw new UnusableInputError(unusable[0]);
+  const manifests = loadManifests(files);
   const jobs = args.jobName === undefined ? manifests.filter(m => isTrainingJob(m.manifest)) : [selectJob(manifests, args.jobName)];
   if (jobs.length === 0) selectJob(manifests, undefined);
   const format = args.format === 'mermaid' ? formatMermaid : formatSummary;
@@ -113,6 +117,16 @@ function parseArguments(argv: string[]): Arguments {
     }
   }
   if (files.length === 0) throw new UnusableInputError('no file given: see kfpytorch --help');
-  if (format !== undefined && !['text', 'json', 'mermaid'].includes(format)) throw new UnusableInputError(`--format ${JSON.stringify(format)} is not text, json or mermaid`);
   return { files, jobName, env, workingDirectory, dryRun, crd, format };
+}
+
+/** The output formats each command writes. */
+const FORMATS: { [command: string]: string[] } = { run: [], validate: ['text', 'json'], describe: ['text', 'mermaid'] };
+
+function checkFormat(command: string, format: string | undefined): void {
+  if (format === undefined) return;
+  const formats = FORMATS[command] ?? [];
+  if (!formats.includes(format)) {
+    throw new UnusableInputError(`--format ${JSON.stringify(format)}: ${command} writes ${formats.length > 0 ? formats.join(' or ') : 'no other format'}`);
+  }
 }

@@ -53,7 +53,7 @@ export function operatorEnv(job: Json, replicaType: string, index: number): Inje
   if (elastic.nProcPerNode !== undefined) env.push({ name: 'PET_NPROC_PER_NODE', value: String(elastic.nProcPerNode) });
   if (elastic.rdzvId !== undefined) env.push({ name: 'PET_RDZV_ID', value: String(elastic.rdzvId) });
   if (Array.isArray(elastic.rdzvConf)) {
-    env.push({ name: 'PET_RDZV_CONF', value: elastic.rdzvConf.map((c: Json) => `${c.key}=${c.value}`).join(',') });
+    env.push({ name: 'PET_RDZV_CONF', value: elastic.rdzvConf.map((c: unknown) => (isObject(c) ? `${c.key}=${c.value}` : '')).join(',') });
   }
   if (elastic.standalone === true) env.push({ name: 'PET_STANDALONE', value: '' });
   return env;
@@ -66,8 +66,8 @@ export function replicaCount(replica: unknown): number {
 
 /** The `pytorchjob-port` of a replica's `pytorch` container, as the operator finds it. */
 function trainingPort(replica: unknown): number {
-  const containers: unknown[] = isObject(replica) ? replica.template?.spec?.containers ?? [] : [];
-  const container = containers.find((c): c is Json => isObject(c) && c.name === 'pytorch');
-  const port = (container?.ports ?? []).find((p: Json) => isObject(p) && p.name === PORT_NAME);
+  const containers: unknown = isObject(replica) ? replica.template?.spec?.containers : undefined;
+  const container = Array.isArray(containers) ? containers.find((c): c is Json => isObject(c) && c.name === 'pytorch') : undefined;
+  const port = Array.isArray(container?.ports) ? container.ports.find((p: unknown) => isObject(p) && p.name === PORT_NAME) : undefined;
   return port?.containerPort ?? DEFAULT_PORT;
 }

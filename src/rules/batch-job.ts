@@ -1,7 +1,7 @@
 import { checkPodTemplate, checkSharedMemory } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { checkContainerCommand, checkJobName } from './pytorchjob';
-import { torchrunFlag } from './torchrun';
+import { commandLine, torchrunFlag } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 const NO_INJECTED_ENV: ReadonlySet<string> = new Set();
@@ -36,7 +36,7 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
     }
     if (!isObject(container)) return;
     problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
-    const nproc = torchrunFlag([...container.command ?? [], ...container.args ?? []], 'nproc_per_node');
+    const nproc = torchrunFlag(commandLine(container), 'nproc_per_node');
     problems.push(...checkSharedMemory(template, i, /^\d+$/.test(nproc ?? '') ? Number(nproc) : 1, 'spec.template'));
   });
   problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));

@@ -1,6 +1,6 @@
 import { checkPodTemplate, checkSharedMemory } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
-import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, torchrunArgsStart } from './torchrun';
+import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart } from './torchrun';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -162,8 +162,7 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
 function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string): Problem[] {
   const nproc = spec.nprocPerNode;
   if (nproc === undefined) return [];
-  const command = [...Array.isArray(container.command) ? container.command : [], ...Array.isArray(container.args) ? container.args : []];
-  if (Array.isArray(container.command) && torchrunArgsStart(command) === undefined) {
+  if (Array.isArray(container.command) && torchrunArgsStart(commandLine(container)) === undefined) {
     return [{
       path: 'spec.nprocPerNode',
       message: `${show(nproc)} has no effect on ${path}.spec.containers[${index}], which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
@@ -197,10 +196,9 @@ function checkRunPolicy(runPolicy: unknown): Problem[] {
 
 /** The torchrun flags of a container, wherever its command line splits between `command` and `args`. */
 export function checkContainerCommand(container: Json, path: string): Problem[] {
-  const command: unknown[] = Array.isArray(container.command) ? container.command : [];
-  const args: unknown[] = Array.isArray(container.args) ? container.args : [];
-  return checkTorchrunCommand([...command, ...args], `${path}.command`)
-    .map(problem => ({ ...problem, path: renumber(problem.path, path, command.length) }));
+  const commandLength = Array.isArray(container.command) ? container.command.length : 0;
+  return checkTorchrunCommand(commandLine(container), `${path}.command`)
+    .map(problem => ({ ...problem, path: renumber(problem.path, path, commandLength) }));
 }
 
 /** Points an index past the end of `command` at the matching entry of `args`. */

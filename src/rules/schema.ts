@@ -1,4 +1,4 @@
-import { readFileSync } from 'fs';
+import { readFileSync, statSync } from 'fs';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
@@ -8,6 +8,8 @@ import { UnusableInputError } from '../tools/manifests';
 type JsonObject = { [key: string]: unknown };
 
 const CRD_VERSION = 'v1';
+/** The PyTorchJob CRD is about 0.6 MiB; anything far larger is not one. */
+const MAX_CRD_BYTES = 16 * 1024 * 1024;
 
 // The CRD types top-level metadata as a bare `type: object` because the API
 // server validates ObjectMeta itself. Without a real schema here, strictness
@@ -29,12 +31,19 @@ function isJsonObject(value: unknown): value is JsonObject {
 }
 
 function openApiSchema(crdText: string, file: string): JsonObject {
-  const crd: unknown = parse(crdText);
+  let crd: unknown;
+  try {
+    crd = parse(crdText);
+  } catch (error) {
+    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: not one YAML document (${String((error as Error).message).split('\n')[0]})`);
+  }
   const versions = isJsonObject(crd) && isJsonObject(crd.spec) && Array.isArray(crd.spec.versions) ? crd.spec.versions : [];
   const version: unknown = versions.find((v: unknown) => isJsonObject(v) && v.name === CRD_VERSION);
   const schema = isJsonObject(version) && isJsonObject(version.schema) ? version.schema.openAPIV3Schema : undefined;
-  if (!isJsonObject(crd) || crd.kind !== 'CustomResourceDefinition' || (crd.spec as JsonObject).group !== 'kubeflow.org' || !isJsonObject(schema)) {
-    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD (kubeflow.org, with a ${CRD_VERSION} schema)`);
+  const names = isJsonObject(crd) && isJsonObject(crd.spec) && isJsonObject(crd.spec.names) ? crd.spec.names : {};
+  if (!isJsonObject(crd) || crd.kind !== 'CustomResourceDefinition' || (crd.spec as JsonObject).group !== 'kubeflow.org'
+    || names.kind !== 'PyTorchJob' || !isJsonObject(schema)) {
+    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD (kubeflow.org, kind PyTorchJob, with a ${CRD_VERSION} schema)`);
   }
   return schema;
 }
@@ -114,8 +123,10 @@ export class CrdSchema {
   public static fromFile(file: string): CrdSchema {
     let text: string;
     try {
+      if (statSync(file).size > MAX_CRD_BYTES) throw new UnusableInputError(`${file}: is too large to be a CRD`);
       text = readFileSync(file, 'utf8');
     } catch (error) {
+      if (error instanceof UnusableInputError) throw error;
       throw new UnusableInputError(`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     return new CrdSchema(openApiSchema(text, file));

@@ -1,4 +1,4 @@
-import { isWholeNumber, Problem, ProblemKind, show } from './problem';
+import { isObject, isWholeNumber, Problem, ProblemKind, show } from './problem';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 const START_METHODS = ['spawn', 'fork', 'forkserver'];
@@ -22,9 +22,10 @@ export function checkNprocPerNode(nproc: unknown, path: string): Problem[] {
  * Rendezvous settings, which travel as `k1=v1,k2=v2` (torchrun's `--rdzv_conf`, the operator's `PET_RDZV_CONF`):
  * a key or value holding `,`, a key holding `=`, or an empty key or value cannot be split back.
  */
-export function checkRdzvConf(entries: ReadonlyArray<{ key?: unknown; value?: unknown }>, path: string): Problem[] {
+export function checkRdzvConf(entries: readonly unknown[], path: string): Problem[] {
   const problems: Problem[] = [];
-  entries.forEach(({ key, value }, i) => {
+  entries.forEach((entry, i) => {
+    const { key, value } = isObject(entry) ? entry : { key: undefined, value: undefined };
     if (typeof key !== 'string' || key === '' || /[,=\s]/.test(key)) {
       problems.push({ path: `${path}[${i}].key`, message: `${show(key)} is not a rendezvous key: it must be non-empty, without ',', '=' or spaces`, kind: OPERATIONAL });
     }
@@ -33,6 +34,11 @@ export function checkRdzvConf(entries: ReadonlyArray<{ key?: unknown; value?: un
     }
   });
   return problems;
+}
+
+/** A container's command line, `command` followed by `args`, whatever the manifest holds there. */
+export function commandLine(container: { command?: unknown; args?: unknown }): unknown[] {
+  return [...Array.isArray(container.command) ? container.command : [], ...Array.isArray(container.args) ? container.args : []];
 }
 
 /** Whether a container's command launches torchrun, and where its own arguments start. */

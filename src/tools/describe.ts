@@ -2,7 +2,7 @@ import { isPyTorchJob } from './manifests';
 import { DEFAULT_PORT, replicaCount } from '../private/operator-env';
 import { isObject, Json } from '../rules/problem';
 import { parseQuantity } from '../rules/quantity';
-import { torchrunFlag } from '../rules/torchrun';
+import { commandLine, torchrunFlag } from '../rules/torchrun';
 
 /** One replica type of a job, as a cluster will run it. */
 export interface ReplicaSummary {
@@ -35,7 +35,7 @@ export function describeJob(job: Json): JobSummary {
   const name = String(job.metadata?.name ?? '(no name)');
   if (!isPyTorchJob(job)) {
     const container = trainingContainer(job.spec?.template);
-    const nproc = torchrunFlag([...container.command ?? [], ...container.args ?? []], 'nproc_per_node') ?? '1';
+    const nproc = torchrunFlag(commandLine(container), 'nproc_per_node') ?? '1';
     const replica = summarizeReplica('Job', 1, job.spec?.template, nproc);
     return {
       kind: 'Job',
@@ -112,12 +112,13 @@ export function formatMermaid(summary: JobSummary): string {
 }
 
 function summarizeReplica(type: string, pods: number, template: unknown, nproc: string): ReplicaSummary {
-  const resources: Json = trainingContainer(template).resources ?? {};
+  const resources: Json = isObject(trainingContainer(template).resources) ? trainingContainer(template).resources : {};
   const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
   const gpus = Object.entries({ ...resources.requests, ...resources.limits })
     .filter(([name]) => GPU_RESOURCES.test(name))
     .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0);
-  return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: pick('cpu') && String(pick('cpu')), memoryPerPod: pick('memory') };
+  const shown = (name: string) => (pick(name) === undefined ? undefined : String(pick(name)));
+  return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: shown('cpu'), memoryPerPod: shown('memory') };
 }
 
 function trainingContainer(template: unknown): Json {
@@ -126,8 +127,8 @@ function trainingContainer(template: unknown): Json {
 }
 
 function masterPort(spec: Json): number {
-  const ports: Json[] = trainingContainer(spec.pytorchReplicaSpecs?.Master?.template).ports ?? [];
-  return ports.find(p => p.name === 'pytorchjob-port')?.containerPort ?? DEFAULT_PORT;
+  const ports: unknown = trainingContainer(spec.pytorchReplicaSpecs?.Master?.template).ports;
+  return (Array.isArray(ports) ? ports.find(p => isObject(p) && p.name === 'pytorchjob-port')?.containerPort : undefined) ?? DEFAULT_PORT;
 }
 
 /** `pods × processes`, or a formula when torchrun decides the count on the node. */

@@ -77,7 +77,8 @@ export function isPyTorchJob(manifest: Json): boolean {
 
 export function isTrainingBatchJob(manifest: Json): boolean {
   return manifest.apiVersion === 'batch/v1' && manifest.kind === 'Job'
-    && (manifest.spec?.template?.spec?.containers ?? []).some((c: Json) => isObject(c) && c.name === 'pytorch');
+    && Array.isArray(manifest.spec?.template?.spec?.containers)
+    && manifest.spec.template.spec.containers.some((c: unknown) => isObject(c) && c.name === 'pytorch');
 }
 
 /** Picks the one job to run: the one named, or the only one there is. */
@@ -91,7 +92,7 @@ export function selectJob(manifests: readonly LoadedManifest[], name: string | u
   if (jobs.length === 1) return jobs[0];
   if (jobs.length === 0) {
     const kinds = [...new Set(manifests.map(m => `${m.manifest.apiVersion}/${m.manifest.kind}`))].join(', ') || 'no objects';
-    throw new UnusableInputError(`no PyTorchJob or single-node torchrun Job to run (found ${kinds})`);
+    throw new UnusableInputError(`no PyTorchJob or single-node torchrun Job in the files (found ${kinds})`);
   }
   throw new UnusableInputError(`the files hold ${describeJobs(jobs)}: choose one with --job NAME`);
 }

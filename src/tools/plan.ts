@@ -1,6 +1,7 @@
 import { UnusableInputError } from './manifests';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 import { isObject, Json } from '../rules/problem';
+import { commandLine } from '../rules/torchrun';
 
 /** The address every pod has when the job runs on this machine. */
 export const LOCAL_HOST = '127.0.0.1';
@@ -82,7 +83,7 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
         .map(({ name: variable, value }): [string, string] => [variable, localValue(variable, value, ports)]);
       pods.push({
         name: `${type.toLowerCase()}-${index}`,
-        argv: commandLine(container, `${type} replica`),
+        argv: podCommand(container, `${type} replica`),
         env: [...containerEnv, ...injected],
         restartPolicy: replica.restartPolicy ?? 'OnFailure',
       });
@@ -106,7 +107,7 @@ function planBatchJob(job: Json, name: string, provided: Json, missing: MissingV
   return {
     kind: 'Job',
     name,
-    pods: [{ name: 'job-0', argv: commandLine(container, 'Job'), env: resolveEnv(container, provided, missing), restartPolicy: template.spec.restartPolicy ?? 'Never' }],
+    pods: [{ name: 'job-0', argv: podCommand(container, 'Job'), env: resolveEnv(container, provided, missing), restartPolicy: template.spec.restartPolicy ?? 'Never' }],
     success: SuccessRule.ALL_PODS,
     // The Job controller's own default.
     backoffLimit: job.spec?.backoffLimit ?? 6,
@@ -122,12 +123,11 @@ function trainingContainer(template: unknown, owner: string): Json {
   return container;
 }
 
-function commandLine(container: Json, owner: string): string[] {
-  const argv = [...container.command ?? [], ...container.args ?? []].map(String);
+function podCommand(container: Json, owner: string): string[] {
   if (!Array.isArray(container.command) || container.command.length === 0) {
     throw new UnusableInputError(`the ${owner}'s "pytorch" container has no command: the image's own entry point cannot run on this machine`);
   }
-  return argv;
+  return commandLine(container).map(String);
 }
 
 /** The container's variables, with the user's values for those the cluster would fill in. */

@@ -65,7 +65,7 @@ export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchem
 }
 
 /** Files as given, and the YAML files of folders, recursively, in a stable order. */
-function expandPaths(paths: readonly string[], unusable: string[]): string[] {
+export function expandPaths(paths: readonly string[], unusable: string[]): string[] {
   const files: string[] = [];
   for (const path of paths) {
     let isDirectory: boolean;
@@ -80,8 +80,7 @@ function expandPaths(paths: readonly string[], unusable: string[]): string[] {
       continue;
     }
     for (const entry of readdirSync(path, { recursive: true, encoding: 'utf8' }).sort()) {
-      const full = join(path, entry);
-      if (/\.ya?ml$/.test(entry) && statSync(full).isFile()) files.push(full);
+      if (/\.ya?ml$/.test(entry)) files.push(join(path, entry));
     }
   }
   return files;

@@ -1,0 +1,337 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { buildExampleApp } from '../examples/main';
+import { main } from '../src/cli/kfpytorch';
+import { describeJob, formatMermaid, formatSummary } from '../src/tools/describe';
+
+/** What one `kfpytorch` command printed, and the exit status it resolved to. */
+interface Run {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `main(argv)` with stdout and stderr captured (and restored afterwards, whatever happens). */
+async function kfpytorch(...argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const capture = (append: (text: string) => void) => ((chunk: string | Uint8Array): boolean => {
+    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture(text => { stdout += text; }));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture(text => { stderr += text; }));
+  try {
+    const status = await main(argv);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+type Json = { [key: string]: any };
+
+let root: string;
+let examples: string;
+
+/** The synthesized file of one of the example app's charts. */
+function example(chart: 'ddp-resnet50' | 'cpu-mnist' | 'elastic-single-node' | 'elastic-multi-node'): string {
+  return join(examples, `${chart}.k8s.yaml`);
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'kfpytorch-describe-'));
+  examples = join(root, 'examples');
+  buildExampleApp(examples).synth();
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const DDP_TABLE = `PyTorchJob resnet50-ddp
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Master   1     1              1         8        48Gi
+Worker   3     1              1         8        48Gi
+pods: 4   GPUs: 4   world size: 4
+rendezvous: resnet50-ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
+`;
+
+const ELASTIC_TABLE = `PyTorchJob gpt-pretrain
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Worker   4     8              8         64       512Gi
+pods: 2 to 4   GPUs: 16 to 32   world size: 16 to 32
+rendezvous: gpt-pretrain-worker-0:23456 (c10d, elastic)
+`;
+
+const SINGLE_NODE_TABLE = `Job bert-finetune
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Job      1     4              4         16       64Gi
+pods: 1   GPUs: 4   world size: 4
+rendezvous: localhost (torchrun --standalone, inside the pod)
+`;
+
+const CPU_TABLE = `PyTorchJob mnist-cpu
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Master   1     auto           0         4        4Gi
+Worker   2     auto           0         4        4Gi
+pods: 3   GPUs: 0   world size: 3 × auto
+rendezvous: mnist-cpu-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
+`;
+
+describe('kfpytorch describe on the example app', () => {
+  test('the DDP job: 1 master and 3 workers of 1 process and 1 GPU, world size 4, rendezvous at the master', async () => {
+    expect(await kfpytorch('describe', example('ddp-resnet50'))).toEqual({ status: 0, stdout: DDP_TABLE, stderr: '' });
+  });
+
+  test('the elastic multi-node job: 2 to 4 pods of 8 processes, world size 16 to 32, c10d at worker 0', async () => {
+    expect(await kfpytorch('describe', example('elastic-multi-node'))).toEqual({ status: 0, stdout: ELASTIC_TABLE, stderr: '' });
+  });
+
+  test('the single-node Job: one pod, 4 processes meeting inside it (torchrun --standalone)', async () => {
+    expect(await kfpytorch('describe', example('elastic-single-node'))).toEqual({ status: 0, stdout: SINGLE_NODE_TABLE, stderr: '' });
+  });
+
+  test('the CPU job with nprocPerNode left to torchrun: processes auto, world size 3 × auto', async () => {
+    expect(await kfpytorch('describe', example('cpu-mnist'))).toEqual({ status: 0, stdout: CPU_TABLE, stderr: '' });
+  });
+
+  test('several files: one table per job, a blank line between; --job picks one', async () => {
+    const files = [example('ddp-resnet50'), example('elastic-multi-node')];
+    expect(await kfpytorch('describe', ...files)).toEqual({ status: 0, stdout: `${DDP_TABLE}\n${ELASTIC_TABLE}`, stderr: '' });
+    expect(await kfpytorch('describe', ...files, '--job', 'gpt-pretrain')).toEqual({ status: 0, stdout: ELASTIC_TABLE, stderr: '' });
+    expect(await kfpytorch('describe', ...files, '--format=text', '--job=resnet50-ddp')).toEqual({ status: 0, stdout: DDP_TABLE, stderr: '' });
+  });
+
+  test('a folder: every job of its YAML files, in file-name order; a format describe does not write is refused', async () => {
+    expect(await kfpytorch('describe', examples)).toEqual({
+      status: 0, stdout: [CPU_TABLE, DDP_TABLE, ELASTIC_TABLE, SINGLE_NODE_TABLE].join('\n'), stderr: '',
+    });
+    expect(await kfpytorch('describe', examples, '--format', 'json'))
+      .toEqual({ status: 2, stdout: '', stderr: 'kfpytorch: --format "json": describe writes text or mermaid\n' });
+  });
+
+  test('--format mermaid: the DDP job', async () => {
+    expect(await kfpytorch('describe', example('ddp-resnet50'), '--format', 'mermaid')).toEqual({
+      status: 0,
+      stdout: `flowchart LR
+  rdzv(["rendezvous<br/>resnet50-ddp-master-0:23456"])
+  master0["resnet50-ddp-master-0<br/>1 process(es), 1 GPU(s)"] --- rdzv
+  worker0["resnet50-ddp-worker-0<br/>1 process(es), 1 GPU(s)"] --- rdzv
+  worker1["resnet50-ddp-worker-1<br/>1 process(es), 1 GPU(s)"] --- rdzv
+  worker2["resnet50-ddp-worker-2<br/>1 process(es), 1 GPU(s)"] --- rdzv
+`,
+      stderr: '',
+    });
+  });
+
+  test('--format mermaid: the elastic job shows three workers and folds the rest', async () => {
+    expect(await kfpytorch('describe', example('elastic-multi-node'), '--format', 'mermaid')).toEqual({
+      status: 0,
+      stdout: `flowchart LR
+  rdzv(["rendezvous<br/>gpt-pretrain-worker-0:23456"])
+  worker0["gpt-pretrain-worker-0<br/>8 process(es), 8 GPU(s)"] --- rdzv
+  worker1["gpt-pretrain-worker-1<br/>8 process(es), 8 GPU(s)"] --- rdzv
+  worker2["gpt-pretrain-worker-2<br/>8 process(es), 8 GPU(s)"] --- rdzv
+  workermore["… 1 more worker pod(s)"] --- rdzv
+`,
+      stderr: '',
+    });
+  });
+
+  test('--format mermaid: the single-node Job', async () => {
+    expect(await kfpytorch('describe', example('elastic-single-node'), '--format', 'mermaid')).toEqual({
+      status: 0,
+      stdout: `flowchart LR
+  rdzv(["rendezvous<br/>localhost"])
+  job0["bert-finetune pod<br/>4 process(es), 4 GPU(s)"] --- rdzv
+`,
+      stderr: '',
+    });
+  });
+
+  test('unusable input: exit status 2 and one line on stderr', async () => {
+    const configMap = join(root, 'configmap.yaml');
+    writeFileSync(configMap, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n');
+    const missing = join(root, 'missing.yaml');
+    expect(await kfpytorch('describe', missing)).toEqual({ status: 2, stdout: '', stderr: `kfpytorch: ${missing}: cannot be read: ENOENT\n` });
+    const none = await kfpytorch('describe', configMap);
+    expect(none).toMatchObject({ status: 2, stdout: '' });
+    expect(none.stderr).toMatch(/^kfpytorch: no PyTorchJob or single-node torchrun Job .*\(found v1\/ConfigMap\)\n$/);
+    expect(await kfpytorch('describe', example('ddp-resnet50'), '--job', 'nope')).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: 'kfpytorch: no job named "nope": the files hold PyTorchJob resnet50-ddp\n',
+    });
+  });
+
+  /** A Master whose `ports` is not a list is described, not a TypeError. */
+  test('a Master container whose ports is not a list: exit 0 or 2, not a TypeError', async () => {
+    const file = join(root, 'ports.yaml');
+    writeFileSync(file, `apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: ddp}
+spec:
+  pytorchReplicaSpecs:
+    Master: {replicas: 1, template: {spec: {containers: [{name: pytorch, image: "x:1", ports: "23456"}]}}}
+`);
+    expect([0, 2]).toContain((await kfpytorch('describe', file)).status);
+  });
+
+  /** A memory quantity written as a plain number of bytes (valid Kubernetes) is shown as it is written. */
+  test('memory written as a number of bytes', async () => {
+    const file = join(root, 'memory-number.yaml');
+    writeFileSync(file, `apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: mem}
+spec:
+  pytorchReplicaSpecs:
+    Worker: {replicas: 2, template: {spec: {containers: [{name: pytorch, image: "x:1", resources: {limits: {memory: 1073741824}}}]}}}
+`);
+    const run = await kfpytorch('describe', file);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Worker   2     auto           0         -        1073741824');
+  });
+});
+
+/** A hand-written PyTorchJob. */
+function pyTorchJob(name: string, spec: Json): Json {
+  return { apiVersion: 'kubeflow.org/v1', kind: 'PyTorchJob', metadata: { name }, spec };
+}
+
+function replica(replicas: number | undefined, resources: Json = {}, fields: Json = {}): Json {
+  return {
+    ...(replicas === undefined ? {} : { replicas }),
+    template: { spec: { containers: [{ name: 'pytorch', image: 'x:1', resources, ...fields }] } },
+  };
+}
+
+describe('describeJob on hand-written manifests', () => {
+  test('nprocPerNode omitted (auto): processes auto, world size N × auto; an omitted Worker count is 1', () => {
+    const summary = describeJob(pyTorchJob('ddp', { pytorchReplicaSpecs: { Master: replica(1), Worker: replica(undefined) } }));
+    expect(summary).toEqual({
+      kind: 'PyTorchJob',
+      name: 'ddp',
+      replicas: [
+        { type: 'Master', pods: 1, processesPerPod: 'auto', gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
+        { type: 'Worker', pods: 1, processesPerPod: 'auto', gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
+      ],
+      worldSize: '2 × auto',
+      rendezvous: 'ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)',
+      totalPods: '2',
+      totalGpus: '0',
+    });
+    expect(formatSummary(summary)).toBe(`PyTorchJob ddp
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Master   1     auto           0         -        -
+Worker   1     auto           0         -        -
+pods: 2   GPUs: 0   world size: 2 × auto
+rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
+`);
+  });
+
+  test('nprocPerNode "gpu" on a Worker-only job; GPUs in requests and limits count once; other vendors count', () => {
+    const summary = describeJob(pyTorchJob('workers', {
+      nprocPerNode: 'gpu',
+      pytorchReplicaSpecs: {
+        Worker: replica(3, { requests: { 'cpu': '500m', 'memory': '2Gi', 'amd.com/gpu': 2 }, limits: { 'amd.com/gpu': 2 } }),
+      },
+    }));
+    expect(summary.replicas).toEqual([{ type: 'Worker', pods: 3, processesPerPod: 'gpu', gpusPerPod: 2, cpuPerPod: '500m', memoryPerPod: '2Gi' }]);
+    expect(summary).toMatchObject({ worldSize: '3 × gpu', totalPods: '3', totalGpus: '6', rendezvous: 'workers-master-0:23456 (static: MASTER_ADDR and RANK from the operator)' });
+  });
+
+  test('a Master port other than 23456 moves the rendezvous; limits win over requests', () => {
+    const summary = describeJob(pyTorchJob('custom-port', {
+      nprocPerNode: '2',
+      pytorchReplicaSpecs: {
+        Master: replica(1, { requests: { cpu: 2, memory: '8Gi' }, limits: { 'cpu': 4, 'memory': '16Gi', 'nvidia.com/gpu': '2' } }, {
+          ports: [{ name: 'pytorchjob-port', containerPort: 29500 }],
+        }),
+        Worker: replica(2, { limits: { 'nvidia.com/gpu': 2 } }),
+      },
+    }));
+    expect(summary).toMatchObject({
+      worldSize: '6',
+      totalPods: '3',
+      totalGpus: '6',
+      rendezvous: 'custom-port-master-0:29500 (static: MASTER_ADDR and RANK from the operator)',
+    });
+    expect(summary.replicas[0]).toEqual({ type: 'Master', pods: 1, processesPerPod: '2', gpusPerPod: 2, cpuPerPod: '4', memoryPerPod: '16Gi' });
+  });
+
+  test('elastic with a fixed node count and its own rendezvous host, port and backend', () => {
+    const summary = describeJob(pyTorchJob('fixed', {
+      nprocPerNode: '4',
+      elasticPolicy: { minReplicas: 2, maxReplicas: 2, rdzvHost: 'etcd.training', rdzvPort: 2379, rdzvBackend: 'etcd-v2' },
+      pytorchReplicaSpecs: { Worker: replica(2, { limits: { 'nvidia.com/gpu': 4 } }) },
+    }));
+    expect(summary).toMatchObject({ worldSize: '8', totalPods: '2', totalGpus: '8', rendezvous: 'etcd.training:2379 (etcd-v2, elastic)' });
+  });
+
+  test('elastic with a range and nprocPerNode auto: N × auto to M × auto', () => {
+    const summary = describeJob(pyTorchJob('range', {
+      elasticPolicy: { minReplicas: 1, maxReplicas: 3 },
+      pytorchReplicaSpecs: { Worker: replica(3) },
+    }));
+    expect(summary).toMatchObject({ worldSize: '1 × auto to 3 × auto', totalPods: '1 to 3', totalGpus: '0 to 0', rendezvous: 'range-worker-0:23456 (c10d, elastic)' });
+  });
+
+  test('elastic without min or max: the node count comes from the Worker replicas', () => {
+    const summary = describeJob(pyTorchJob('from-workers', {
+      nprocPerNode: '8',
+      elasticPolicy: { rdzvBackend: 'c10d' },
+      pytorchReplicaSpecs: { Worker: replica(4, { limits: { 'nvidia.com/gpu': 8 } }) },
+    }));
+    expect(summary).toMatchObject({ worldSize: '32', totalPods: '4', totalGpus: '32' });
+  });
+
+  test('a single-node Job launched with python -m torch.distributed.run and the dashed flag', () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'single' },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{
+              name: 'pytorch',
+              image: 'x:1',
+              command: ['python3', '-m', 'torch.distributed.run'],
+              args: ['--standalone', '--nproc-per-node', '2', 'train.py'],
+              resources: { limits: { 'nvidia.com/gpu': 2, 'cpu': '8', 'memory': '32Gi' } },
+            }],
+          },
+        },
+      },
+    };
+    const summary = describeJob(job);
+    expect(summary).toEqual({
+      kind: 'Job',
+      name: 'single',
+      replicas: [{ type: 'Job', pods: 1, processesPerPod: '2', gpusPerPod: 2, cpuPerPod: '8', memoryPerPod: '32Gi' }],
+      worldSize: '2',
+      rendezvous: 'localhost (torchrun --standalone, inside the pod)',
+      totalPods: '1',
+      totalGpus: '2',
+    });
+    expect(formatMermaid(summary)).toBe(`flowchart LR
+  rdzv(["rendezvous<br/>localhost"])
+  job0["single pod<br/>2 process(es), 2 GPU(s)"] --- rdzv
+`);
+  });
+
+  test('a single-node Job without --nproc_per_node runs one process', () => {
+    const summary = describeJob({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'one' },
+      spec: { template: { spec: { containers: [{ name: 'pytorch', image: 'x:1', command: ['torchrun', '--standalone', 'train.py'] }] } } },
+    });
+    expect(summary).toMatchObject({ worldSize: '1', totalPods: '1', totalGpus: '0' });
+    expect(summary.replicas[0].processesPerPod).toBe('1');
+  });
+});
