@@ -41,7 +41,7 @@ export function buildExampleApp(outdir: string): App {
   new PyTorchJob(cpu, 'job', {
     metadata: { name: 'mnist-cpu' },
     image: 'ghcr.io/example/mnist-train:2.4.0',
-    command: ['python', 'mnist.py', '--backend=gloo', '--epochs=5'],
+    command: ['python3', 'mnist.py', '--backend=gloo', '--epochs=5'],
     requests: { cpu: Cpu.units(2), memory: Size.gibibytes(4) },
     limits: { cpu: Cpu.units(4), memory: Size.gibibytes(4) },
     sharedMemory: SharedMemory.enabled(Size.gibibytes(1)),

@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { PassThrough } from 'stream';
 import { parseAllDocuments } from 'yaml';
 import { buildExampleApp } from '../examples/main';
 import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
@@ -9,9 +10,14 @@ import { expectValidJobs, Manifest } from './support/synth';
 import { PYTORCHJOB_GVK } from '../src/private/gvk';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
 import { formatProblem } from '../src/rules/problem';
+import { runLocally } from '../src/tools/runner';
+
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach(dir => rmSync(dir, { recursive: true, force: true })));
 
 function synthExamples(): { dir: string; files: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'kfpytorch-examples-'));
+  outdirs.push(dir);
   buildExampleApp(dir).synth();
   return { dir, files: readdirSync(dir).sort() };
 }
@@ -59,6 +65,24 @@ test('synthesizing the examples twice gives byte-identical files', () => {
     expect(readFileSync(join(second.dir, file), 'utf8')).toEqual(readFileSync(join(first.dir, file), 'utf8'));
   }
 });
+
+test('the CPU example runs for real with kfpytorch run: a master and two workers train with gloo', async () => {
+  if (!existsSync('/usr/bin/torchrun')) throw new Error('Debian\'s torch is missing: apt-get update && apt-get install -y python3-torch');
+  const { dir } = synthExamples();
+  const output = new PassThrough();
+  let log = '';
+  output.on('data', chunk => { log += chunk; });
+  const result = await runLocally({
+    files: [join(dir, 'cpu-mnist.k8s.yaml')],
+    workingDirectory: join(__dirname, '..', 'examples'),
+    // Debian's python3, which has torch, first on PATH; no bytecode written into examples/.
+    env: { PATH: '/usr/bin:/bin', PYTHONDONTWRITEBYTECODE: '1' },
+    output,
+  });
+  expect(result.succeeded).toBe(true);
+  expect(result.pods.map(pod => [pod.name, pod.exitCode])).toEqual([['master-0', 0], ['worker-0', 0], ['worker-1', 0]]);
+  expect(log).toMatch(/^\[master-0\] epoch 5\/5: loss \d+\.\d+ across 3 processes$/m);
+}, 60_000);
 
 test('the written-out PyTorchJob kind is the one the generated L1 declares', () => {
   expect(PYTORCHJOB_GVK).toEqual(PyTorchJobL1.GVK);
