@@ -60,8 +60,8 @@ rendezvous: resnet50-ddp-master-0:23456 (static: MASTER_ADDR and RANK from the o
 `;
 
 const ELASTIC_TABLE = `PyTorchJob gpt-pretrain
-REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
-Worker   4     8              8         64       512Gi
+REPLICA  PODS    PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Worker   2 to 4  8              8         64       512Gi
 pods: 2 to 4   GPUs: 16 to 32   world size: 16 to 32
 rendezvous: gpt-pretrain-worker-0:23456 (c10d, elastic)
 `;

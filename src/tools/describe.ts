@@ -8,6 +8,8 @@ import { commandLine, torchrunFlag } from '../rules/torchrun';
 export interface ReplicaSummary {
   readonly type: string;
   readonly pods: number;
+  /** How many pods an elastic job runs, when it is a range, e.g. `2 to 4`. */
+  readonly podRange?: string;
   /** Training processes per pod: a count, or `auto`/`cpu`/`gpu` when torchrun decides on the node. */
   readonly processesPerPod: string;
   readonly gpusPerPod: number;
@@ -69,13 +71,14 @@ export function describeJob(job: Json): JobSummary {
   const min = Number(elastic.minReplicas ?? elastic.maxReplicas ?? workers?.pods ?? 1);
   const max = Number(elastic.maxReplicas ?? elastic.minReplicas ?? workers?.pods ?? 1);
   const gpusPerPod = workers?.gpusPerPod ?? 0;
+  const range = min === max ? undefined : `${min} to ${max}`;
   return {
     kind: 'PyTorchJob',
     name,
-    replicas,
+    replicas: replicas.map(r => (r === workers && range ? { ...r, podRange: range } : r)),
     worldSize: min === max ? multiply(min, nproc) : `${multiply(min, nproc)} to ${multiply(max, nproc)}`,
     rendezvous: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? DEFAULT_PORT} (${elastic.rdzvBackend ?? 'c10d'}, elastic)`,
-    totalPods: min === max ? String(max) : `${min} to ${max}`,
+    totalPods: range ?? String(max),
     totalGpus: min === max ? String(max * gpusPerPod) : `${min * gpusPerPod} to ${max * gpusPerPod}`,
   };
 }
@@ -84,7 +87,7 @@ export function describeJob(job: Json): JobSummary {
 export function formatSummary(summary: JobSummary): string {
   const rows = [
     ['REPLICA', 'PODS', 'PROCESSES/POD', 'GPUS/POD', 'CPU/POD', 'MEMORY/POD'],
-    ...summary.replicas.map(r => [r.type, String(r.pods), r.processesPerPod, String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
+    ...summary.replicas.map(r => [r.type, r.podRange ?? String(r.pods), r.processesPerPod, String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
   const table = rows.map(row => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
