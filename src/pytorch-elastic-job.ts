@@ -31,7 +31,7 @@ export interface PyTorchElasticJobProps extends TrainingJobProps {
   readonly entrypoint: Entrypoint;
 
   /**
-   * Port on which the first worker serves the c10d rendezvous of a multi-node job.
+   * Port on which the first worker serves the c10d rendezvous of a multi-node job; a single-node job has none.
    * @default 23456
    * @see https://pytorch.org/docs/stable/elastic/rendezvous.html
    */
@@ -64,9 +64,13 @@ export class PyTorchElasticJob extends Construct {
       // The Flyte plugin's rule, written into the manifest: one OpenMP thread per process unless the user says otherwise.
       defaultEnv: nproc > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' } as EnvVar] : [],
     };
+    if (elastic.isSingleNode && props.port !== undefined) {
+      throw new Error(`port: ${props.port} has no use in a single-node job: torchrun --standalone rendezvouses inside the pod, on a port it picks`);
+    }
     this.apiObject = elastic.isSingleNode
       ? addCheckedObject(this, BATCH_JOB_GVK, props.metadata, renderBatchJobSpec(elastic, template), checkTrainingBatchJob)
-      : addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob);
+      : addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob,
+        `-worker-${elastic.nnodes.max - 1}`);
     this.name = this.apiObject.name;
   }
 }

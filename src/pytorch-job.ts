@@ -81,7 +81,8 @@ export class PyTorchJob extends Construct {
       runPolicy: renderRunPolicy(props.runPolicy),
       nprocPerNode: props.nprocPerNode?.value,
     };
-    this.apiObject = addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, spec, checkPyTorchJob);
+    const podSuffix = `-${this.worker.replicas > 1 ? `worker-${this.worker.replicas - 1}` : 'master-0'}`;
+    this.apiObject = addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, spec, checkPyTorchJob, podSuffix);
     this.name = this.apiObject.name;
   }
 }

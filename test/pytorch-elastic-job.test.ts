@@ -175,6 +175,18 @@ describe('refused elastic settings', () => {
 });
 
 describe('one node: a batch/v1 Job running torchrun --standalone', () => {
+  test('a port is refused: torchrun --standalone picks its own', () => {
+    expectRefused('construction',
+      'port: 29500 has no use in a single-node job: torchrun --standalone rendezvouses inside the pod, on a port it picks',
+      jobWith(() => ({}), { port: 29500 }));
+  });
+
+  test('a launcher that is not torchrun is refused: it would be given torchrun\'s flags', () => {
+    expectRefused('synth',
+      'spec.template.spec.containers[0].command[0]: "python" is given torchrun\'s flags but is not torchrun: use torchrun or python -m torch.distributed.run',
+      jobWith(() => ({}), { command: ['python'] }));
+  });
+
   test('the defaults, exactly', () => {
     const chart = Testing.chart();
     new PyTorchElasticJob(chart, 'job', jobProps({ metadata: { name: 'train' } }));

@@ -117,6 +117,17 @@ describe('a minimal PyTorchJob', () => {
 });
 
 describe('job metadata', () => {
+  test('a generated name is shortened, keeping its hash, so that the operator\'s pod and Service names fit', () => {
+    const chart = Testing.chart();
+    const id = 'a-construct-id-long-enough-to-make-a-generated-name-too-long';
+    new PyTorchJob(chart, id, minimal({ worker: new Worker({ replicas: 11 }) }));
+    const [job] = synthJobs(chart);
+    const defaultName = new PyTorchJob(Testing.chart(), id, minimal()).name;
+    expect(defaultName.length).toBeGreaterThan(63 - '-worker-10'.length);
+    expect(job.metadata.name.length).toBeLessThanOrEqual(63 - '-worker-10'.length);
+    expect(job.metadata.name.slice(-8)).toBe(defaultName.slice(-8));
+  });
+
   test('puts name, namespace, labels and annotations on the custom resource only', () => {
     const job = synthWith({
       metadata: { name: 'resnet50-ddp', namespace: 'training', labels: { team: 'vision' }, annotations: { 'example.com/owner': 'ml-platform' } },
@@ -517,6 +528,17 @@ describe('nprocPerNode and port', () => {
 });
 
 describe('shared memory', () => {
+  test('is required when torchrun starts several processes: by its own flag, or one per GPU under auto', () => {
+    const flag = chartWith({ command: ['torchrun'], args: ['--nproc_per_node=2', 'train.py'], sharedMemory: SharedMemory.disabled() });
+    const perGpu = chartWith({ command: ['torchrun', 'train.py'], limits: { gpu: 8 }, sharedMemory: SharedMemory.disabled() });
+    const problem = (processes: number) => onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts: `
+      + `has no memory-backed volume at /dev/shm while ${processes} processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`);
+    expect(() => Testing.synth(flag)).toThrow(validationError(...problem(2)));
+    expect(() => Testing.synth(perGpu)).toThrow(validationError(...problem(8)));
+    // One process per pod, which is what a plain python command is, needs no more than the runtime's.
+    expect(() => synthWith({ command: ['python', 'train.py'], limits: { gpu: 8 }, sharedMemory: SharedMemory.disabled() })).not.toThrow();
+  });
+
   test('is a memory-backed emptyDir at /dev/shm on every replica by default, without a size limit', () => {
     const job = synthWith();
     for (const type of REPLICAS) {

@@ -1,7 +1,7 @@
 import { checkPodTemplate, checkSharedMemory } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { checkContainerCommand, checkJobName } from './pytorchjob';
-import { commandLine, torchrunFlag } from './torchrun';
+import { commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 const NO_INJECTED_ENV: ReadonlySet<string> = new Set();
@@ -36,6 +36,14 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
     }
     if (!isObject(container)) return;
     problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
+    const argv = commandLine(container);
+    if (torchrunArgsStart(argv) === undefined && argv.some(arg => arg === '--standalone' || String(arg).startsWith('--nproc_per_node'))) {
+      problems.push({
+        path: `spec.template.spec.containers[${i}].command[0]`,
+        message: `${show(argv[0])} is given torchrun's flags but is not torchrun: use torchrun or python -m torch.distributed.run`,
+        kind: OPERATIONAL,
+      });
+    }
     const nproc = torchrunFlag(commandLine(container), 'nproc_per_node');
     problems.push(...checkSharedMemory(template, i, /^\d+$/.test(nproc ?? '') ? Number(nproc) : 1, 'spec.template'));
   });

@@ -52,7 +52,7 @@ function checkResources(resources: unknown, path: string): Problem[] {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a Kubernetes quantity (such as 4, 500m or 16Gi)`, kind: OPERATIONAL });
       } else if (quantity < 0) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is negative: a resource quantity must be at least 0`, kind: OPERATIONAL });
-      } else if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-') && !Number.isInteger(parseQuantity(value))) {
+      } else if (isExtendedResource(name) && !Number.isInteger(quantity)) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a whole number: ${name} is counted in whole devices`, kind: OPERATIONAL });
       }
     }
@@ -62,7 +62,7 @@ function checkResources(resources: unknown, path: string): Problem[] {
     const limit = limits[name];
     const limited = parseQuantity(limit);
     if (requested === undefined) continue;
-    if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-')) {
+    if (isExtendedResource(name)) {
       if (requested !== limited) {
         problems.push({
           path: `${path}.requests[${name}]`,
@@ -145,4 +145,20 @@ export function checkSharedMemory(template: unknown, containerIndex: number, pro
     message: `has no memory-backed volume at ${SHARED_MEMORY_PATH} while ${processes} processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`,
     kind: OPERATIONAL,
   }];
+}
+
+/** Accelerator resources: NVIDIA and AMD GPUs and MIG slices, Intel GPUs, Gaudi and Neuron devices. */
+const ACCELERATOR = /gpu|^nvidia\.com\/|^amd\.com\/|^habana\.ai\/|^aws\.amazon\.com\/neuron/;
+
+/** Accelerators (GPUs and the like) a container is given: the most of its requests and limits. */
+export function gpuCount(resources: unknown): number {
+  if (!isObject(resources)) return 0;
+  const counts = [resources.requests, resources.limits].map(list => Object.entries(isObject(list) ? list : {})
+    .filter(([name]) => ACCELERATOR.test(name))
+    .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0));
+  return Math.max(...counts);
+}
+
+function isExtendedResource(name: string): boolean {
+  return !STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-');
 }

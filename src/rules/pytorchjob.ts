@@ -1,6 +1,6 @@
-import { checkPodTemplate, checkSharedMemory } from './pod-template';
+import { checkPodTemplate, checkSharedMemory, gpuCount } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
-import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart } from './torchrun';
+import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -161,15 +161,26 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
 /** `spec.nprocPerNode` only means something to torchrun, and several processes need a real /dev/shm. */
 function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string): Problem[] {
   const nproc = spec.nprocPerNode;
-  if (nproc === undefined) return [];
-  if (Array.isArray(container.command) && torchrunArgsStart(commandLine(container)) === undefined) {
+  const command = commandLine(container);
+  const torchrun = torchrunArgsStart(command) !== undefined;
+  if (nproc !== undefined && Array.isArray(container.command) && !torchrun) {
     return [{
       path: 'spec.nprocPerNode',
       message: `${show(nproc)} has no effect on ${path}.spec.containers[${index}], which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
       kind: OPERATIONAL,
     }];
   }
-  return checkSharedMemory(template, index, /^\d+$/.test(String(nproc)) ? Number(nproc) : 1, path);
+  return torchrun ? checkSharedMemory(template, index, processesPerPod(torchrunFlag(command, 'nproc_per_node') ?? nproc, container), path) : [];
+}
+
+/**
+ * How many processes torchrun starts in a pod: its flag or `spec.nprocPerNode` when a count; with `auto` or `gpu`
+ * (the operator's default is `auto`), one per GPU the container is given.
+ */
+function processesPerPod(nproc: unknown, container: Json): number {
+  const text = String(nproc ?? 'auto');
+  if (/^\d+$/.test(text)) return Number(text);
+  return text === 'auto' || text === 'gpu' ? gpuCount(container.resources) : 1;
 }
 
 function checkRunPolicy(runPolicy: unknown): Problem[] {

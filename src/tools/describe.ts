@@ -1,7 +1,7 @@
 import { isPyTorchJob } from './manifests';
 import { DEFAULT_PORT, replicaCount } from '../private/operator-env';
+import { gpuCount } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
-import { parseQuantity } from '../rules/quantity';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
 
 /** One replica type of a job, as a cluster will run it. */
@@ -29,8 +29,6 @@ export interface JobSummary {
   readonly totalPods: string;
   readonly totalGpus: string;
 }
-
-const GPU_RESOURCES = /(^|\/)gpu$|^nvidia\.com\/|^amd\.com\/|^gpu\.intel\.com\//;
 
 /** Summarizes a PyTorchJob or single-node torchrun Job. */
 export function describeJob(job: Json): JobSummary {
@@ -117,9 +115,7 @@ export function formatMermaid(summary: JobSummary): string {
 function summarizeReplica(type: string, pods: number, template: unknown, nproc: string): ReplicaSummary {
   const resources: Json = isObject(trainingContainer(template).resources) ? trainingContainer(template).resources : {};
   const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
-  const gpus = Object.entries({ ...resources.requests, ...resources.limits })
-    .filter(([name]) => GPU_RESOURCES.test(name))
-    .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0);
+  const gpus = gpuCount(resources);
   const shown = (name: string) => (pick(name) === undefined ? undefined : String(pick(name)));
   return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: shown('cpu'), memoryPerPod: shown('memory') };
 }

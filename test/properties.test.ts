@@ -1,0 +1,1364 @@
+/**
+ * Property-based tests of both constructs, with fast-check.
+ *
+ * - Valid: 5,000 generated PyTorchJob and 5,000 generated PyTorchElasticJob configurations (single- and multi-node).
+ *   Each is built in a fresh chart and synthesized, and every object must be found clean by `checkManifest`
+ *   (the upstream CRD schema, the webhook rules and the operational rules).
+ * - Invalid: 5,000 + 5,000 configurations, each a valid one with exactly one mutation from the lists below.
+ *   Building the app and `app.synth()` must throw an Error whose message names the mutated field, and the app's
+ *   output directory must stay empty.
+ *
+ * Every property runs with a fixed seed, so runs are reproducible. A generated configuration is plain data (the
+ * `*Cfg` types below); a failure prints it as the counterexample, with the seed and the path. To replay exactly that
+ * case, run only its test with the reported values:
+ *
+ *   FC_SEED=<seed> FC_PATH=<path> npx jest --coverage=false test/properties.test.ts -t '<test name>'
+ *
+ * (or put `seed: <seed>, path: '<path>', endOnFailure: true` into that property's parameters).
+ */
+import * as fs from 'fs';
+import { App, Chart, Duration, Size, Testing } from 'cdk8s';
+import {
+  ConfigMap, Cpu, EnvValue, ImagePullPolicy, NodeLabelQuery, NodeTaintQuery, Secret, TaintEffect,
+} from 'cdk8s-plus-28';
+import * as fc from 'fast-check';
+import {
+  CleanPodPolicy, Elastic, ElasticProps, Entrypoint, GpuResource, ManagedBy, Master, Nnodes, NprocPerNode, PyTorchElasticJob,
+  PyTorchJob, Resources, RestartPolicy, RunPolicy, RunPolicyProps, SharedMemory, StartMethod, TrainingJobProps, Volume,
+  VolumeMount, Worker,
+} from '../src';
+import { crdSchema } from './support/crd-schema';
+import { formatProblem } from '../src/rules/problem';
+import { checkManifest } from '../src/tools/validate';
+
+const SEEDS = {
+  validPyTorchJob: 0x6b667079,
+  validElasticJob: 0x746f7263,
+  invalidPyTorchJob: 0x68727521,
+  invalidElasticJob: 0x656c6173,
+};
+/** Runs per property; FC_NUM_RUNS raises it for a longer soak (never lower it in CI: the counts are the contract). */
+const RUNS = Math.max(5_000, Number(process.env.FC_NUM_RUNS ?? 0));
+/** Generous: each property takes a few seconds on a 2-core machine. */
+const TIMEOUT_MS = 120_000;
+
+/** fast-check parameters: the fixed seed, unless FC_SEED / FC_PATH replay a reported failure. */
+function params(seed: number): fc.Parameters<unknown> {
+  const path = process.env.FC_PATH;
+  return {
+    seed: process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : seed,
+    numRuns: RUNS,
+    ...path !== undefined ? { path, endOnFailure: true } : {},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configurations as plain data, and how they become construct props
+// ---------------------------------------------------------------------------------------------------------------
+
+type DurationUnit = 'millis' | 'seconds' | 'minutes' | 'hours';
+interface DurationCfg { readonly unit: DurationUnit; readonly amount: number }
+interface CpuCfg { readonly millis: number; readonly asUnits: boolean }
+interface SizeCfg { readonly mebibytes: number; readonly asGibibytes: boolean }
+type GpuName = 'NVIDIA' | 'AMD' | 'INTEL' | 'MIG' | 'GAUDI';
+interface ResourcesCfg {
+  cpu?: CpuCfg;
+  memory?: SizeCfg;
+  ephemeralStorage?: SizeCfg;
+  gpu?: number;
+  gpuResource?: GpuName;
+}
+interface ResourcePairCfg { requests?: ResourcesCfg; limits?: ResourcesCfg }
+type StandardKey = 'cpu' | 'memory' | 'ephemeralStorage';
+
+interface RunPolicyCfg {
+  cleanPodPolicy?: string;
+  ttlAfterFinished?: DurationCfg;
+  activeDeadline?: DurationCfg;
+  backoffLimit?: number;
+  suspend?: boolean;
+  managedBy?: string;
+  minAvailable?: number;
+  queue?: string;
+  priorityClass?: string;
+  scheduleTimeout?: DurationCfg;
+  minResources?: ResourcesCfg;
+}
+
+type EnvSourceCfg =
+  | { kind: 'value'; value: string }
+  | { kind: 'secret' | 'configMap'; ref: string; key: string; optional?: boolean };
+interface EnvCfg { name: string; source: EnvSourceCfg }
+
+interface TolerationCfg { kind: 'is' | 'exists' | 'any'; key: string; value: string; effect?: TaintEffect; evictAfterSeconds?: number }
+interface AffinityCfg { op: 'is' | 'in' | 'notIn' | 'exists' | 'doesNotExist' | 'gt' | 'lt'; key: string; values: string[] }
+interface MountCfg { path: string; readOnly?: boolean; subPath?: string }
+interface VolumeCfg {
+  kind: 'pvc' | 'configMap' | 'secret' | 'emptyDir';
+  name: string;
+  ref: string;
+  defaultMode?: number;
+  optional?: boolean;
+  mounts: MountCfg[];
+}
+type SharedMemoryCfg = { kind: 'default' } | { kind: 'enabled'; sizeMebibytes?: number } | { kind: 'disabled' };
+interface SecurityCfg {
+  runAsUser?: number;
+  runAsGroup?: number;
+  fsGroup?: number;
+  runAsNonRoot?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+}
+interface PodCfg {
+  workingDir?: string;
+  imagePullPolicy?: ImagePullPolicy;
+  imagePullSecrets?: string[];
+  serviceAccountName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: TolerationCfg[];
+  affinity?: AffinityCfg[];
+  priorityClassName?: string;
+  podLabels?: Record<string, string>;
+  podAnnotations?: Record<string, string>;
+  securityContext?: SecurityCfg;
+}
+interface MetadataCfg { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+
+/** What both constructs take. */
+interface CommonCfg {
+  metadata?: MetadataCfg;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env: EnvCfg[];
+  requests?: ResourcesCfg;
+  limits?: ResourcesCfg;
+  sharedMemory: SharedMemoryCfg;
+  volumes: VolumeCfg[];
+  pod: PodCfg;
+  port?: number;
+}
+
+interface ReplicaCfg {
+  image?: string;
+  requests?: ResourcesCfg;
+  limits?: ResourcesCfg;
+  restartPolicy?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: TolerationCfg[];
+}
+interface WorkerCfg extends ReplicaCfg { replicas?: number }
+type NprocCfg = number | 'auto' | 'cpu' | 'gpu';
+
+interface JobCfg extends CommonCfg {
+  master?: ReplicaCfg;
+  worker: WorkerCfg;
+  runPolicy?: RunPolicyCfg;
+  nprocPerNode?: NprocCfg;
+}
+
+type NnodesCfg = { kind: 'fixed'; count: number } | { kind: 'range'; min: number; max: number } | { kind: 'parse'; text: string };
+interface ElasticCfg {
+  nnodes?: NnodesCfg;
+  nproc?: NprocCfg;
+  startMethod?: string;
+  monitorInterval?: DurationCfg;
+  maxRestarts?: number;
+  rdzvConfigs?: Record<string, string>;
+  runPolicy?: RunPolicyCfg;
+}
+interface ElasticJobCfg extends CommonCfg {
+  entrypoint: { kind: 'script' | 'module'; value: string };
+  /** undefined: the construct's default `new Elastic()`. */
+  elastic?: ElasticCfg;
+}
+
+const GPU_RESOURCES: Record<GpuName, GpuResource> = {
+  NVIDIA: GpuResource.NVIDIA,
+  AMD: GpuResource.AMD,
+  INTEL: GpuResource.INTEL,
+  MIG: GpuResource.of('nvidia.com/mig-1g.5gb'),
+  GAUDI: GpuResource.of('habana.ai/gaudi'),
+};
+const gpuName = (name: GpuName | undefined) => GPU_RESOURCES[name ?? 'NVIDIA'].name;
+
+function duration(d: DurationCfg): Duration {
+  return Duration[d.unit](d.amount);
+}
+
+function buildCpu(c: CpuCfg): Cpu {
+  return c.asUnits && c.millis % 1000 === 0 ? Cpu.units(c.millis / 1000) : Cpu.millis(c.millis);
+}
+function buildSize(s: SizeCfg): Size {
+  return s.asGibibytes && s.mebibytes % 1024 === 0 ? Size.gibibytes(s.mebibytes / 1024) : Size.mebibytes(s.mebibytes);
+}
+function buildResources(r: ResourcesCfg | undefined): Resources | undefined {
+  if (r === undefined) return undefined;
+  return {
+    cpu: r.cpu && buildCpu(r.cpu),
+    memory: r.memory && buildSize(r.memory),
+    ephemeralStorage: r.ephemeralStorage && buildSize(r.ephemeralStorage),
+    gpu: r.gpu,
+    gpuResource: r.gpuResource && GPU_RESOURCES[r.gpuResource],
+  };
+}
+
+function buildRunPolicy(p: RunPolicyCfg | undefined): RunPolicy | undefined {
+  if (p === undefined) return undefined;
+  const props: RunPolicyProps = {
+    // Typed enums in TypeScript; strings reach the construct unchecked from JavaScript or Python.
+    cleanPodPolicy: p.cleanPodPolicy as CleanPodPolicy | undefined,
+    ttlAfterFinished: p.ttlAfterFinished && duration(p.ttlAfterFinished),
+    activeDeadline: p.activeDeadline && duration(p.activeDeadline),
+    backoffLimit: p.backoffLimit,
+    suspend: p.suspend,
+    managedBy: p.managedBy as ManagedBy | undefined,
+    minAvailable: p.minAvailable,
+    queue: p.queue,
+    priorityClass: p.priorityClass,
+    scheduleTimeout: p.scheduleTimeout && duration(p.scheduleTimeout),
+    minResources: buildResources(p.minResources),
+  };
+  return new RunPolicy(props);
+}
+
+function buildToleration(t: TolerationCfg): NodeTaintQuery {
+  const options = { effect: t.effect, evictAfter: t.evictAfterSeconds === undefined ? undefined : Duration.seconds(t.evictAfterSeconds) };
+  if (t.kind === 'is') return NodeTaintQuery.is(t.key, t.value, options);
+  if (t.kind === 'exists') return NodeTaintQuery.exists(t.key, options);
+  return NodeTaintQuery.any();
+}
+
+function buildAffinity(a: AffinityCfg): NodeLabelQuery {
+  switch (a.op) {
+    case 'is': return NodeLabelQuery.is(a.key, a.values[0]);
+    case 'in': return NodeLabelQuery.in(a.key, a.values);
+    case 'notIn': return NodeLabelQuery.notIn(a.key, a.values);
+    case 'exists': return NodeLabelQuery.exists(a.key);
+    case 'doesNotExist': return NodeLabelQuery.doesNotExist(a.key);
+    case 'gt': return NodeLabelQuery.gt(a.key, a.values);
+    case 'lt': return NodeLabelQuery.lt(a.key, a.values);
+  }
+}
+
+function buildVolume(v: VolumeCfg): Volume {
+  const options = { defaultMode: v.defaultMode, optional: v.optional };
+  switch (v.kind) {
+    case 'pvc': return Volume.fromPersistentVolumeClaim(v.name, v.ref);
+    case 'configMap': return Volume.fromConfigMap(v.name, v.ref, options);
+    case 'secret': return Volume.fromSecret(v.name, v.ref, options);
+    case 'emptyDir': return Volume.fromEmptyDir(v.name);
+  }
+}
+
+function buildSharedMemory(s: SharedMemoryCfg): SharedMemory | undefined {
+  if (s.kind === 'default') return undefined;
+  if (s.kind === 'disabled') return SharedMemory.disabled();
+  return SharedMemory.enabled(s.sizeMebibytes === undefined ? undefined : Size.mebibytes(s.sizeMebibytes));
+}
+
+function buildEnv(chart: Chart, env: EnvCfg[]): TrainingJobProps['env'] {
+  if (env.length === 0) return undefined;
+  return Object.fromEntries(env.map(({ name, source }, i) => {
+    if (source.kind === 'value') return [name, EnvValue.fromValue(source.value)];
+    const options = { optional: source.optional };
+    return [name, source.kind === 'secret'
+      ? EnvValue.fromSecretValue({ secret: Secret.fromSecretName(chart, `secret-${i}`, source.ref), key: source.key }, options)
+      : EnvValue.fromConfigMap(ConfigMap.fromConfigMapName(chart, `config-map-${i}`, source.ref), source.key, options)];
+  }));
+}
+
+function buildReplica(r: ReplicaCfg) {
+  return {
+    image: r.image,
+    requests: buildResources(r.requests),
+    limits: buildResources(r.limits),
+    restartPolicy: r.restartPolicy as RestartPolicy | undefined,
+    nodeSelector: r.nodeSelector,
+    tolerations: r.tolerations?.map(buildToleration),
+  };
+}
+
+/** The props both constructs share. */
+function buildCommon(chart: Chart, cfg: CommonCfg): TrainingJobProps {
+  const volumeMounts: VolumeMount[] = cfg.volumes.flatMap(v => {
+    const volume = buildVolume(v);
+    return v.mounts.map(m => ({ volume, path: m.path, readOnly: m.readOnly, subPath: m.subPath }));
+  });
+  const { pod } = cfg;
+  return {
+    metadata: cfg.metadata,
+    image: cfg.image,
+    command: cfg.command,
+    args: cfg.args,
+    env: buildEnv(chart, cfg.env),
+    requests: buildResources(cfg.requests),
+    limits: buildResources(cfg.limits),
+    sharedMemory: buildSharedMemory(cfg.sharedMemory),
+    volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
+    workingDir: pod.workingDir,
+    imagePullPolicy: pod.imagePullPolicy,
+    imagePullSecrets: pod.imagePullSecrets,
+    serviceAccountName: pod.serviceAccountName,
+    nodeSelector: pod.nodeSelector,
+    tolerations: pod.tolerations?.map(buildToleration),
+    nodeAffinity: pod.affinity?.map(buildAffinity),
+    priorityClassName: pod.priorityClassName,
+    podLabels: pod.podLabels,
+    podAnnotations: pod.podAnnotations,
+    securityContext: pod.securityContext,
+  };
+}
+
+function nproc(n: NprocCfg): NprocPerNode {
+  if (n === 'auto') return NprocPerNode.AUTO;
+  if (n === 'cpu') return NprocPerNode.CPU;
+  if (n === 'gpu') return NprocPerNode.GPU;
+  return NprocPerNode.count(n);
+}
+
+function buildJob(chart: Chart, cfg: JobCfg): PyTorchJob {
+  return new PyTorchJob(chart, 'job', {
+    ...buildCommon(chart, cfg),
+    master: cfg.master && new Master(buildReplica(cfg.master)),
+    worker: new Worker({ ...buildReplica(cfg.worker), replicas: cfg.worker.replicas }),
+    runPolicy: buildRunPolicy(cfg.runPolicy),
+    nprocPerNode: cfg.nprocPerNode === undefined ? undefined : nproc(cfg.nprocPerNode),
+    port: cfg.port,
+  });
+}
+
+function buildNnodes(n: NnodesCfg): Nnodes {
+  if (n.kind === 'fixed') return Nnodes.fixed(n.count);
+  if (n.kind === 'range') return Nnodes.range(n.min, n.max);
+  return Nnodes.parse(n.text);
+}
+
+function buildElasticJob(chart: Chart, cfg: ElasticJobCfg): PyTorchElasticJob {
+  const e = cfg.elastic;
+  const elasticProps: ElasticProps | undefined = e && {
+    nnodes: e.nnodes && buildNnodes(e.nnodes),
+    nprocPerNode: e.nproc === undefined ? undefined : nproc(e.nproc),
+    startMethod: e.startMethod as StartMethod | undefined,
+    monitorInterval: e.monitorInterval && duration(e.monitorInterval),
+    maxRestarts: e.maxRestarts,
+    rdzvConfigs: e.rdzvConfigs,
+    runPolicy: buildRunPolicy(e.runPolicy),
+  };
+  return new PyTorchElasticJob(chart, 'job', {
+    ...buildCommon(chart, cfg),
+    elastic: elasticProps && new Elastic(elasticProps),
+    entrypoint: cfg.entrypoint.kind === 'script' ? Entrypoint.script(cfg.entrypoint.value) : Entrypoint.module(cfg.entrypoint.value),
+    port: cfg.port,
+  });
+}
+
+/** The node range a config asks for, as the construct reads it (torchrun's own parsing of `Nnodes.parse`). */
+function nodeRange(cfg: ElasticJobCfg): { min: number; max: number } {
+  const n = cfg.elastic?.nnodes;
+  if (n === undefined) return { min: 1, max: 1 };
+  if (n.kind === 'fixed') return { min: n.count, max: n.count };
+  if (n.kind === 'range') return { min: n.min, max: n.max };
+  const [min, max = min] = n.text.split(':').map(Number);
+  return { min, max };
+}
+const isSingleNode = (cfg: ElasticJobCfg) => nodeRange(cfg).max <= 1;
+/** Whether new nodes keep the job the kind it was: its run policy was generated for that kind. */
+const keepsKind = (cfg: ElasticJobCfg, nnodes: NnodesCfg) => isSingleNode({ ...cfg, elastic: { ...cfg.elastic, nnodes } }) === isSingleNode(cfg);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Arbitraries of valid configurations
+// ---------------------------------------------------------------------------------------------------------------
+
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const DIGITS = '0123456789';
+const chars = (alphabet: string) => fc.constantFrom(...alphabet.split(''));
+const word = (min = 1, max = 12) => fc.string({ unit: chars(LOWER), minLength: min, maxLength: max });
+
+/** A DNS-1123 label (volume names, Secret and ConfigMap names): short, so it never nears 63. */
+const dnsLabel = fc.tuple(chars(LOWER), fc.string({ unit: chars(`${LOWER}${DIGITS}-`), maxLength: 20 }), chars(`${LOWER}${DIGITS}`))
+  .map(([first, middle, last]) => `${first}${middle}${last}`);
+
+/** A DNS-1035 label of up to 63 characters, long ones as likely as short ones; cut to length later. */
+const jobNameSeed = fc.oneof(
+  fc.tuple(chars(LOWER), fc.string({ unit: chars(`${LOWER}${DIGITS}-`), maxLength: 12 })),
+  fc.tuple(chars(LOWER), fc.string({ unit: chars(`${LOWER}${DIGITS}-`), minLength: 40, maxLength: 62 })),
+).map(([first, rest]) => `${first}${rest}`);
+
+/** Cuts a generated name so that `<name><suffix>` fits in 63 characters, keeping it a DNS-1035 label. */
+function fitName(name: string, suffixLength: number): string {
+  const cut = name.slice(0, Math.max(1, 63 - suffixLength));
+  return cut.endsWith('-') ? `${cut.slice(0, -1)}z` : cut;
+}
+const digits = (n: number) => String(n).length;
+
+const qualifiedKey = fc.oneof(
+  fc.constantFrom('app.kubernetes.io/name', 'team', 'kubeflow.org/experiment', 'topology.kubernetes.io/zone', 'nvidia.com/gpu.product'),
+  fc.tuple(word(1, 8), fc.option(word(1, 8), { nil: undefined })).map(([a, b]) => (b ? `example.com/${a}-${b}` : a)),
+);
+const labelValue = fc.string({ unit: chars(`${LOWER}${DIGITS}-._`), maxLength: 16 })
+  .map(s => s.replace(/^[-._]+|[-._]+$/g, ''));
+const labels = fc.dictionary(qualifiedKey, labelValue, { maxKeys: 3 });
+const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 24 });
+
+const image = fc.oneof(
+  fc.constantFrom(
+    'ghcr.io/example/train:2.4.0',
+    'pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime',
+    'nvcr.io/nvidia/pytorch:24.07-py3',
+    `registry.local:5000/team/trainer@sha256:${'0123456789abcdef'.repeat(4)}`,
+  ),
+  fc.tuple(word(), word(), fc.integer({ min: 0, max: 99 })).map(([repo, name, tag]) => `${repo}/${name}:v${tag}`),
+);
+
+/** A whole number of seconds in [min, max], written in seconds, milliseconds, minutes or hours. */
+function durationOf(minSeconds: number, maxSeconds: number): fc.Arbitrary<DurationCfg> {
+  const options: Array<fc.Arbitrary<DurationCfg>> = [
+    fc.integer({ min: minSeconds, max: maxSeconds }).map(amount => ({ unit: 'seconds' as const, amount })),
+    fc.integer({ min: minSeconds, max: Math.min(maxSeconds, 600) }).map(seconds => ({ unit: 'millis' as const, amount: seconds * 1000 })),
+  ];
+  for (const [unit, size] of [['minutes', 60], ['hours', 3600]] as const) {
+    const min = Math.ceil(minSeconds / size);
+    const max = Math.floor(maxSeconds / size);
+    if (min <= max) options.push(fc.integer({ min, max }).map(amount => ({ unit, amount })));
+  }
+  return fc.oneof(...options);
+}
+
+const cpuCfg = (millis: number, asUnits: boolean): CpuCfg => ({ millis, asUnits });
+const sizeCfg = (mebibytes: number, asGibibytes: boolean): SizeCfg => ({ mebibytes, asGibibytes });
+const gpuNameArb = fc.option(fc.constantFrom<GpuName>('NVIDIA', 'AMD', 'INTEL', 'MIG', 'GAUDI'), { nil: undefined });
+
+/** A request/limit pair of one standard resource with request ≤ limit, either side possibly left out. */
+function standardPair<T>(max: number, make: (amount: number, flag: boolean) => T, step: number, requireBoth: boolean) {
+  return fc.record({
+    a: fc.integer({ min: 0, max }),
+    b: fc.integer({ min: 0, max }),
+    flagA: fc.boolean(),
+    flagB: fc.boolean(),
+    which: requireBoth ? fc.constant('both' as const) : fc.constantFrom('both' as const, 'request' as const, 'limit' as const),
+  }).map(({ a, b, flagA, flagB, which }) => {
+    const [low, high] = a <= b ? [a * step, b * step] : [b * step, a * step];
+    return { request: which !== 'limit' ? make(low, flagA) : undefined, limit: which !== 'request' ? make(high, flagB) : undefined };
+  });
+}
+
+/**
+ * Requests and limits that Kubernetes accepts: request ≤ limit for cpu, memory and ephemeral storage, and a GPU
+ * request equal to its limit (or left out). `requireBoth` gives replica overrides, which set both sides of every key
+ * they set, so that inheriting the other keys from the job can never break the rule.
+ */
+function resourcePair(requireBoth: boolean): fc.Arbitrary<ResourcePairCfg> {
+  return fc.record({
+    cpu: fc.option(standardPair(640, cpuCfg, 100, requireBoth), { nil: undefined }),
+    cpuOdd: fc.boolean(),
+    memory: fc.option(standardPair(512, sizeCfg, 256, requireBoth), { nil: undefined }),
+    ephemeralStorage: fc.option(standardPair(64, sizeCfg, 1024, requireBoth), { nil: undefined }),
+    gpu: fc.option(fc.record({
+      count: fc.integer({ min: 0, max: 8 }),
+      name: gpuNameArb,
+      both: requireBoth ? fc.constant(true) : fc.boolean(),
+    }), { nil: undefined }),
+  }).map(({ cpu, cpuOdd, memory, ephemeralStorage, gpu }) => {
+    const requests: ResourcesCfg = {};
+    const limits: ResourcesCfg = {};
+    if (cpu?.request) requests.cpu = cpuOdd ? { ...cpu.request, millis: Math.max(0, cpu.request.millis - 1) } : cpu.request;
+    if (cpu?.limit) limits.cpu = cpu.limit;
+    if (memory?.request) requests.memory = memory.request;
+    if (memory?.limit) limits.memory = memory.limit;
+    if (ephemeralStorage?.request) requests.ephemeralStorage = ephemeralStorage.request;
+    if (ephemeralStorage?.limit) limits.ephemeralStorage = ephemeralStorage.limit;
+    if (gpu) {
+      // The resource name goes on both lists, so that an override that leaves it out inherits the same one on both.
+      limits.gpu = gpu.count;
+      if (gpu.both) requests.gpu = gpu.count;
+      if (gpu.name) {
+        limits.gpuResource = gpu.name;
+        requests.gpuResource = gpu.name;
+      }
+    }
+    return {
+      requests: Object.keys(requests).length > 0 ? requests : undefined,
+      limits: Object.keys(limits).length > 0 ? limits : undefined,
+    };
+  });
+}
+
+/** A request-free resource list, for minResources. */
+const resourceList: fc.Arbitrary<ResourcesCfg> = resourcePair(true).map(pair => pair.limits ?? {});
+
+const toleration: fc.Arbitrary<TolerationCfg> = fc.record({
+  kind: fc.constantFrom('is' as const, 'exists' as const, 'any' as const),
+  key: qualifiedKey,
+  value: labelValue,
+  effect: fc.option(fc.constantFrom(TaintEffect.NO_SCHEDULE, TaintEffect.PREFER_NO_SCHEDULE, TaintEffect.NO_EXECUTE), { nil: undefined }),
+  evictAfterSeconds: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: undefined }),
+}).map(t => ({ ...t, evictAfterSeconds: t.effect === TaintEffect.NO_EXECUTE && t.kind !== 'any' ? t.evictAfterSeconds : undefined }));
+
+const affinity: fc.Arbitrary<AffinityCfg> = fc.oneof(
+  fc.record({ op: fc.constantFrom('is' as const, 'in' as const, 'notIn' as const), key: qualifiedKey, values: fc.array(labelValue, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ op: fc.constantFrom('exists' as const, 'doesNotExist' as const), key: qualifiedKey, values: fc.constant<string[]>([]) }),
+  fc.record({ op: fc.constantFrom('gt' as const, 'lt' as const), key: qualifiedKey, values: fc.integer({ min: 0, max: 64 }).map(n => [String(n)]) }),
+);
+
+const podCfg: fc.Arbitrary<PodCfg> = fc.record({
+  workingDir: fc.constantFrom('/workspace', '/app', '/opt/train'),
+  imagePullPolicy: fc.constantFrom(ImagePullPolicy.ALWAYS, ImagePullPolicy.IF_NOT_PRESENT, ImagePullPolicy.NEVER),
+  imagePullSecrets: fc.uniqueArray(dnsLabel, { minLength: 1, maxLength: 2 }),
+  serviceAccountName: dnsLabel,
+  nodeSelector: labels,
+  tolerations: fc.array(toleration, { maxLength: 3 }),
+  affinity: fc.array(affinity, { minLength: 1, maxLength: 3 }),
+  priorityClassName: dnsLabel,
+  podLabels: labels,
+  podAnnotations: fc.dictionary(qualifiedKey, printable, { maxKeys: 3 }),
+  securityContext: fc.record({
+    runAsUser: fc.integer({ min: 0, max: 65535 }),
+    runAsGroup: fc.integer({ min: 0, max: 65535 }),
+    fsGroup: fc.integer({ min: 0, max: 65535 }),
+    runAsNonRoot: fc.boolean(),
+    readOnlyRootFilesystem: fc.boolean(),
+    allowPrivilegeEscalation: fc.boolean(),
+  }, { requiredKeys: [] }),
+}, { requiredKeys: [] });
+
+const metadataCfg: fc.Arbitrary<MetadataCfg | undefined> = fc.option(fc.record({
+  name: jobNameSeed,
+  namespace: dnsLabel,
+  labels,
+  annotations: fc.dictionary(qualifiedKey, printable, { maxKeys: 3 }),
+}, { requiredKeys: [] }), { nil: undefined });
+
+/** Variables the operator sets in some job: never generated for a valid job. */
+const OPERATOR_ENV = [
+  'PYTHONUNBUFFERED', 'MASTER_ADDR', 'MASTER_PORT', 'PET_MASTER_ADDR', 'PET_MASTER_PORT', 'WORLD_SIZE', 'RANK', 'PET_NODE_RANK',
+  'PET_NPROC_PER_NODE', 'PET_NNODES', 'PET_RDZV_ENDPOINT', 'PET_RDZV_BACKEND', 'PET_MAX_RESTARTS', 'PET_RDZV_ID', 'PET_RDZV_CONF',
+  'PET_STANDALONE',
+];
+const envName = fc.oneof(
+  fc.constantFrom('NCCL_DEBUG', 'OMP_NUM_THREADS', 'WANDB_API_KEY', 'HF_TOKEN', 'TRAIN_CONFIG', 'LOCAL_RANK_OVERRIDE', 'CUDA_VISIBLE_DEVICES'),
+  fc.tuple(chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ_'), fc.string({ unit: chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'), maxLength: 16 }))
+    .map(([first, rest]) => `${first}${rest}`),
+).filter(name => !OPERATOR_ENV.includes(name));
+const envSource: fc.Arbitrary<EnvSourceCfg> = fc.oneof(
+  { weight: 3, arbitrary: printable.map(value => ({ kind: 'value' as const, value })) },
+  fc.record({ kind: fc.constantFrom('secret' as const, 'configMap' as const), ref: dnsLabel, key: word(1, 10), optional: fc.boolean() }, { requiredKeys: ['kind', 'ref', 'key'] }),
+);
+const envCfg = fc.uniqueArray(fc.record({ name: envName, source: envSource }), { maxLength: 4, selector: e => e.name });
+
+const mountPath = fc.tuple(fc.constantFrom('/data', '/mnt', '/checkpoints', '/etc/train', '/var/run/secrets/train'), word(1, 6))
+  .map(([root, leaf]) => `${root}/${leaf}`);
+/** Volumes with distinct names (never `shm`), each mounted at one or two paths, every path distinct and not /dev/shm. */
+const volumesCfg: fc.Arbitrary<VolumeCfg[]> = fc.uniqueArray(fc.record({
+  kind: fc.constantFrom('pvc' as const, 'configMap' as const, 'secret' as const, 'emptyDir' as const),
+  name: dnsLabel.filter(name => name !== SharedMemory.VOLUME_NAME),
+  ref: dnsLabel,
+  defaultMode: fc.option(fc.constantFrom(0o400, 0o440, 0o444, 0o600, 0o644, 0o755), { nil: undefined }),
+  optional: fc.option(fc.boolean(), { nil: undefined }),
+  mounts: fc.array(fc.record({
+    path: mountPath,
+    readOnly: fc.option(fc.boolean(), { nil: undefined }),
+    subPath: fc.option(word(1, 8), { nil: undefined }),
+  }), { minLength: 1, maxLength: 2 }),
+}), { maxLength: 3, selector: v => v.name }).map(volumes => {
+  const seen = new Set<string>();
+  return volumes.map(v => ({ ...v, mounts: v.mounts.filter(m => !seen.has(m.path) && seen.add(m.path)) })).filter(v => v.mounts.length > 0);
+});
+
+const sharedMemoryCfg: fc.Arbitrary<SharedMemoryCfg> = fc.oneof(
+  fc.constant({ kind: 'default' as const }),
+  fc.record({ kind: fc.constant('enabled' as const), sizeMebibytes: fc.option(fc.integer({ min: 1, max: 64 * 1024 }), { nil: undefined }) }),
+  fc.constant({ kind: 'disabled' as const }),
+);
+/** With shared memory disabled, a user's own emptyDir may take /dev/shm (when nothing needs several processes). */
+const ownShmVolume: VolumeCfg = { kind: 'emptyDir', name: 'own-shm', ref: 'unused', mounts: [{ path: SharedMemory.MOUNT_PATH }] };
+
+const restartPolicyArb = fc.option(
+  fc.constantFrom(RestartPolicy.ALWAYS, RestartPolicy.ON_FAILURE, RestartPolicy.NEVER, RestartPolicy.EXIT_CODE), { nil: undefined });
+
+const runPolicyFull: fc.Arbitrary<RunPolicyCfg> = fc.record({
+  cleanPodPolicy: fc.constantFrom(CleanPodPolicy.NONE, CleanPodPolicy.RUNNING, CleanPodPolicy.ALL),
+  ttlAfterFinished: durationOf(0, 7 * 86400),
+  activeDeadline: durationOf(1, 7 * 86400),
+  backoffLimit: fc.integer({ min: 0, max: 100 }),
+  suspend: fc.boolean(),
+  managedBy: fc.constantFrom(ManagedBy.TRAINING_OPERATOR, ManagedBy.MULTIKUEUE),
+  minAvailable: fc.integer({ min: 1, max: 64 }),
+  queue: dnsLabel,
+  priorityClass: dnsLabel,
+  scheduleTimeout: durationOf(1, 86400),
+  minResources: resourceList,
+}, { requiredKeys: [] });
+
+/** What a batch/v1 Job can honour. */
+const runPolicySingleNode: fc.Arbitrary<RunPolicyCfg> = fc.record({
+  cleanPodPolicy: fc.constant(CleanPodPolicy.NONE),
+  ttlAfterFinished: durationOf(0, 7 * 86400),
+  activeDeadline: durationOf(1, 7 * 86400),
+  backoffLimit: fc.integer({ min: 0, max: 100 }),
+  suspend: fc.boolean(),
+}, { requiredKeys: [] });
+
+const port = fc.option(fc.oneof(fc.constantFrom(23456, 29500, 1, 65535), fc.integer({ min: 1, max: 65535 })), { nil: undefined });
+const script = fc.oneof(fc.constantFrom('train.py', '/app/train.py', 'src/main.py'), word(1, 10).map(w => `${w}.py`));
+const scriptArgs = fc.array(fc.oneof(
+  fc.constantFrom('--epochs', '3', '--lr=0.01', '--batch-size', '64', '--data', '/data/imagenet', '-v'),
+  word(1, 8),
+), { maxLength: 5 });
+
+const TORCHRUN_COMMANDS = [['torchrun'], ['/usr/local/bin/torchrun'], ['python3', '-m', 'torch.distributed.run'], ['python', '-m', 'torch.distributed.run']];
+const isTorchrun = (command: string[] | undefined) => command !== undefined && TORCHRUN_COMMANDS.some(c => c.join(' ') === command.join(' '));
+/** Flags torchrun accepts, placed before the script of a PyTorchJob whose command is torchrun. */
+const torchrunFlagArgs = fc.array(fc.oneof(
+  fc.integer({ min: 0, max: 10 }).map(n => `--max_restarts=${n}`),
+  fc.integer({ min: 1, max: 30 }).map(n => `--monitor_interval=${n}`),
+  fc.constantFrom('--start_method=spawn', '--start_method=fork', '--start_method=forkserver', '--redirects=2', '--tee=2'),
+), { maxLength: 2 });
+
+/** The entry point of a PyTorchJob: the image's, a python script, a shell, or torchrun. */
+const jobCommand = fc.oneof(
+  fc.record({ style: fc.constant('image' as const), args: fc.option(scriptArgs, { nil: undefined }) }),
+  fc.record({ style: fc.constant('python' as const), python: fc.constantFrom(['python'], ['python3'], ['python3', '-u']), script, args: scriptArgs }),
+  fc.record({ style: fc.constant('shell' as const), args: fc.constant<string[]>(['-c', 'python train.py']) }),
+  {
+    weight: 3,
+    arbitrary: fc.record({ style: fc.constant('torchrun' as const), command: fc.constantFrom(...TORCHRUN_COMMANDS), flags: torchrunFlagArgs, script, args: scriptArgs }),
+  },
+).map((c): { command?: string[]; args?: string[] } => {
+  switch (c.style) {
+    case 'image': return { args: c.args };
+    case 'python': return { command: [...c.python, c.script], args: c.args.length > 0 ? c.args : undefined };
+    case 'shell': return { command: ['bash'], args: c.args };
+    case 'torchrun': return { command: c.command, args: [...c.flags, c.script, ...c.args] };
+  }
+});
+
+const nprocCfg: fc.Arbitrary<NprocCfg> = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  fc.constantFrom('auto' as const, 'cpu' as const, 'gpu' as const),
+);
+const workerCount = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  { weight: 3, arbitrary: fc.integer({ min: 9, max: 128 }) },
+  fc.integer({ min: 129, max: 5000 }),
+);
+
+const commonParts = {
+  metadata: metadataCfg,
+  image,
+  env: envCfg,
+  resources: resourcePair(false),
+  sharedMemory: sharedMemoryCfg,
+  volumes: volumesCfg,
+  ownShm: fc.boolean(),
+  pod: podCfg,
+  port,
+};
+
+/** Applies what holds for both constructs: names that fit, shared memory wherever several processes share a pod. */
+function finishCommon<T extends CommonCfg>(cfg: T, serviceSuffixLength: number, processes: number | 'many', ownShm: boolean): T {
+  const metadata = cfg.metadata?.name === undefined ? cfg.metadata : { ...cfg.metadata, name: fitName(cfg.metadata.name, serviceSuffixLength) };
+  let sharedMemory = cfg.sharedMemory;
+  if (processes !== 1 && sharedMemory.kind === 'disabled') sharedMemory = { kind: 'default' };
+  const volumes = sharedMemory.kind === 'disabled' && ownShm ? [...cfg.volumes, ownShmVolume] : cfg.volumes;
+  return { ...cfg, metadata, sharedMemory, volumes };
+}
+
+/** What a Master or Worker may set for itself; resource overrides set both sides of each key they set. */
+const replicaOverrides = fc.record({
+  image: fc.option(image, { nil: undefined }),
+  resources: resourcePair(true),
+  restartPolicy: restartPolicyArb,
+  nodeSelector: labels,
+  tolerations: fc.array(toleration, { maxLength: 2 }),
+}, { requiredKeys: [] });
+
+const validJob: fc.Arbitrary<JobCfg> = fc.record({
+  ...commonParts,
+  command: jobCommand,
+  workers: workerCount,
+  writeReplicas: fc.boolean(),
+  master: fc.option(replicaOverrides, { nil: undefined }),
+  worker: replicaOverrides,
+  runPolicy: fc.option(runPolicyFull, { nil: undefined }),
+  nprocPerNode: fc.option(nprocCfg, { nil: undefined }),
+}).map(g => {
+  const replica = (r: NonNullable<typeof g.master>): ReplicaCfg => ({
+    image: r.image,
+    requests: r.resources?.requests,
+    limits: r.resources?.limits,
+    restartPolicy: r.restartPolicy,
+    nodeSelector: r.nodeSelector,
+    tolerations: r.tolerations,
+  });
+  const torchrun = isTorchrun(g.command.command);
+  // nprocPerNode only for a command that is torchrun, and then with shared memory on.
+  const nprocPerNode = torchrun ? g.nprocPerNode : undefined;
+  const workers = g.writeReplicas || g.workers !== 1 ? g.workers : undefined;
+  const cfg: JobCfg = {
+    metadata: g.metadata,
+    image: g.image,
+    ...g.command,
+    env: g.env,
+    requests: g.resources.requests,
+    limits: g.resources.limits,
+    sharedMemory: g.sharedMemory,
+    volumes: g.volumes,
+    pod: g.pod,
+    port: g.port,
+    master: g.master && replica(g.master),
+    worker: { ...replica(g.worker), replicas: workers },
+    runPolicy: g.runPolicy,
+    nprocPerNode,
+  };
+  // torchrun may start several processes per pod (its count, or one per GPU under the default `auto`).
+  return finishCommon(cfg, '-worker-'.length + digits(g.workers - 1), torchrun ? 'many' : 1, g.ownShm);
+});
+
+const rdzvKey = fc.oneof(fc.constantFrom('timeout', 'join_timeout', 'read_timeout', 'last_call_timeout', 'close_timeout', 'is_host'),
+  fc.string({ unit: chars(`${LOWER}_.-`), minLength: 1, maxLength: 12 }));
+const rdzvValue = fc.oneof(fc.integer({ min: 1, max: 3600 }).map(String), fc.constantFrom('true', 'false', 'a=b', '1:2'),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 12 }).filter(v => !v.includes(',')));
+
+const nodeCount = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 2, max: 8 }) }, fc.integer({ min: 9, max: 64 }));
+const oneNode = fc.constantFrom<NnodesCfg | undefined>(
+  undefined, { kind: 'fixed', count: 1 }, { kind: 'range', min: 1, max: 1 }, { kind: 'parse', text: '1' }, { kind: 'parse', text: '1:1' });
+const severalNodes = fc.oneof(
+  nodeCount.map((count): NnodesCfg => ({ kind: 'fixed', count })),
+  fc.tuple(fc.integer({ min: 1, max: 64 }), nodeCount).map(([a, b]): NnodesCfg => ({ kind: 'range', min: Math.min(a, b), max: Math.max(a, b) })),
+  fc.tuple(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 2, max: 500 }), fc.boolean())
+    .map(([a, b, spaced]): NnodesCfg => ({ kind: 'parse', text: `${Math.min(a, b)}${spaced ? ' : ' : ':'}${Math.max(a, b)}` })),
+);
+/** Node ranges: about 40% single node (a batch/v1 Job), the rest several (a PyTorchJob). */
+const nnodesCfg: fc.Arbitrary<NnodesCfg | undefined> = fc.oneof({ weight: 2, arbitrary: oneNode }, { weight: 3, arbitrary: severalNodes });
+
+const validElasticJob: fc.Arbitrary<ElasticJobCfg> = fc.record({
+  ...commonParts,
+  command: fc.option(fc.constantFrom(...TORCHRUN_COMMANDS), { nil: undefined }),
+  args: fc.option(scriptArgs, { nil: undefined }),
+  entrypoint: fc.oneof(
+    script.map(value => ({ kind: 'script' as const, value })),
+    fc.constantFrom('trainer.main', 'train', 'pkg.sub.module').map(value => ({ kind: 'module' as const, value })),
+  ),
+  defaultElastic: fc.integer({ min: 0, max: 9 }).map(n => n === 0),
+  nnodes: nnodesCfg,
+  nproc: fc.option(nprocCfg, { nil: undefined }),
+  startMethod: fc.option(fc.constantFrom(StartMethod.SPAWN, StartMethod.FORK, StartMethod.FORKSERVER), { nil: undefined }),
+  monitorInterval: fc.option(durationOf(1, 600), { nil: undefined }),
+  maxRestarts: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+  rdzvConfigs: fc.option(fc.dictionary(rdzvKey, rdzvValue, { maxKeys: 4 }), { nil: undefined }),
+  runPolicyFull: fc.option(runPolicyFull, { nil: undefined }),
+  runPolicySingle: fc.option(runPolicySingleNode, { nil: undefined }),
+}).map(g => {
+  const elastic: ElasticCfg | undefined = g.defaultElastic ? undefined : {
+    nnodes: g.nnodes,
+    nproc: g.nproc,
+    startMethod: g.startMethod,
+    monitorInterval: g.monitorInterval,
+    maxRestarts: g.maxRestarts,
+    rdzvConfigs: g.rdzvConfigs,
+  };
+  const cfg: ElasticJobCfg = {
+    metadata: g.metadata,
+    image: g.image,
+    command: g.command,
+    args: g.args,
+    env: g.env,
+    requests: g.resources.requests,
+    limits: g.resources.limits,
+    sharedMemory: g.sharedMemory,
+    volumes: g.volumes,
+    pod: g.pod,
+    port: g.port,
+    entrypoint: g.entrypoint,
+    elastic,
+  };
+  const single = isSingleNode(cfg);
+  if (elastic) elastic.runPolicy = single ? g.runPolicySingle : g.runPolicyFull;
+  // torchrun --standalone picks its own port: a single-node job refuses one.
+  if (single) cfg.port = undefined;
+  const { max } = nodeRange(cfg);
+  const processes = (elastic?.nproc ?? 1) === 1 ? 1 : 'many';
+  return finishCommon(cfg, single ? 0 : '-worker-'.length + digits(max - 1), processes, g.ownShm);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mutations: exactly one per invalid configuration, each with the field its error must name
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Mutation<C, P> {
+  readonly name: string;
+  readonly param: fc.Arbitrary<P>;
+  /** Whether the mutation makes sense for this configuration (default: always). */
+  readonly applies?: (cfg: C, param: P) => boolean;
+  /** Changes a copy of the configuration in place. */
+  readonly apply: (cfg: C, param: P) => void;
+  /** What the error message must contain, given the mutated configuration. */
+  readonly field: (cfg: C, param: P) => string;
+}
+function mutation<C, P>(m: Mutation<C, P>): Mutation<C, any> {
+  return m;
+}
+
+type Level = 'job' | 'Master' | 'Worker';
+const RESOURCE_FIELD: Record<StandardKey, string> = { cpu: 'cpu', memory: 'memory', ephemeralStorage: 'ephemeral-storage' };
+
+function levelTarget(cfg: JobCfg | ElasticJobCfg, level: Level): ResourcePairCfg {
+  if (level === 'job') return cfg;
+  const job = cfg as JobCfg;
+  return level === 'Master' ? (job.master ??= {}) : job.worker;
+}
+
+function setKey(target: ResourcePairCfg, list: 'requests' | 'limits', key: keyof ResourcesCfg, value: unknown): void {
+  const copy: Record<string, unknown> = { ...target[list] };
+  if (value === undefined) delete copy[key];
+  else copy[key] = value;
+  target[list] = copy as ResourcesCfg;
+}
+
+/**
+ * Sets a resource key on both lists at one level. At job level, replica overrides of the key are dropped, so that
+ * they cannot mask the job's value.
+ */
+function setResource(cfg: JobCfg | ElasticJobCfg, level: Level, key: keyof ResourcesCfg, request: unknown, limit: unknown): void {
+  const target = levelTarget(cfg, level);
+  setKey(target, 'requests', key, request);
+  setKey(target, 'limits', key, limit);
+  if (level === 'job' && 'worker' in cfg) {
+    for (const replica of [cfg.master, cfg.worker]) {
+      for (const list of ['requests', 'limits'] as const) {
+        if (replica?.[list] === undefined) continue;
+        setKey(replica, list, key, undefined);
+        if (key === 'gpu') setKey(replica, list, 'gpuResource', undefined);
+      }
+    }
+  }
+}
+function setGpu(cfg: JobCfg | ElasticJobCfg, level: Level, request: number | undefined, limit: number | undefined, name: GpuName | undefined): void {
+  setResource(cfg, level, 'gpu', request, limit);
+  setResource(cfg, level, 'gpuResource', name, name);
+}
+/** The GPU resource name a level's list ends up with, after inheriting from the job. */
+function effectiveGpu(cfg: JobCfg | ElasticJobCfg, level: Level, list: 'requests' | 'limits'): string {
+  const own = levelTarget(cfg, level)[list]?.gpuResource;
+  return gpuName(own ?? (level === 'job' ? undefined : cfg[list]?.gpuResource));
+}
+
+const levelArb = (forJob: boolean): fc.Arbitrary<Level> => (forJob ? fc.constantFrom<Level>('job', 'Master', 'Worker') : fc.constant<Level>('job'));
+const standardKey = fc.constantFrom<StandardKey>('cpu', 'memory', 'ephemeralStorage');
+const aboveLimit = fc.tuple(standardKey, fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 1000 }));
+function standardValue(key: StandardKey, amount: number): CpuCfg | SizeCfg {
+  return key === 'cpu' ? cpuCfg(amount * 10, false) : sizeCfg(amount * 16, false);
+}
+
+const badNames = fc.oneof(
+  fc.constantFrom('', 'My-Job', 'train_job', 'train.job', '0-train', '-train', 'train-', 'tr ain', 'ÿob'),
+  fc.integer({ min: 64, max: 80 }).map(n => 'a'.repeat(n)),
+  jobNameSeed.map(name => `${name.slice(0, 20)}X`),
+  jobNameSeed.map(name => `9${name.slice(0, 20)}`),
+);
+const badReplicaCounts = fc.oneof(fc.constantFrom(0, -1, 0.5, 2.5), fc.integer({ min: -100, max: -1 }));
+const fractionalDuration = fc.constantFrom<DurationCfg>({ unit: 'millis', amount: 1500 }, { unit: 'millis', amount: 999 }, { unit: 'millis', amount: 60_001 });
+const badPorts = fc.oneof(fc.constantFrom(0, -1, 65536, 1.5), fc.integer({ min: 65536, max: 1_000_000 }));
+const badGpuCounts = fc.constantFrom(0.5, 1.5, -1, -4);
+const anyGpu = fc.option(fc.constantFrom<GpuName>('NVIDIA', 'AMD', 'MIG'), { nil: undefined });
+
+/** The number of training processes per pod, when it is a number. */
+function processCount(cfg: JobCfg | ElasticJobCfg): number {
+  const n = 'worker' in cfg ? cfg.nprocPerNode : cfg.elastic?.nproc;
+  return typeof n === 'number' ? n : 1;
+}
+
+/** Mutations that apply to both constructs. */
+function commonMutations<C extends JobCfg | ElasticJobCfg>(forJob: boolean, injectedEnv: (cfg: C) => string[]): Array<Mutation<C, any>> {
+  return [
+    mutation<C, string>({
+      name: 'job image empty',
+      param: fc.constantFrom('', ' ', '\t'),
+      applies: cfg => !('worker' in cfg) || (cfg.master?.image === undefined || cfg.worker.image === undefined),
+      apply: (cfg, value) => { cfg.image = value; },
+      field: () => 'containers[0].image',
+    }),
+    mutation<C, string>({
+      name: 'metadata.name not a DNS-1035 label',
+      param: badNames,
+      apply: (cfg, name) => { cfg.metadata = { ...cfg.metadata, name }; },
+      field: () => 'metadata.name',
+    }),
+    mutation<C, [Level, number, number, GpuName | undefined]>({
+      name: 'GPU request different from its limit',
+      param: fc.tuple(levelArb(forJob), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 }), anyGpu).filter(([, a, b]) => a !== b),
+      apply: (cfg, [level, request, limit, name]) => setGpu(cfg, level, request, limit, name),
+      field: (cfg, [level]) => `requests[${effectiveGpu(cfg, level, 'requests')}]`,
+    }),
+    mutation<C, [Level, number, GpuName | undefined]>({
+      name: 'GPU request without a limit',
+      param: fc.tuple(levelArb(forJob), fc.integer({ min: 0, max: 8 }), anyGpu),
+      apply: (cfg, [level, request, name]) => {
+        // A job-level limit would be inherited by the replica: take it away first.
+        if (level !== 'job') setKey(cfg, 'limits', 'gpu', undefined);
+        setGpu(cfg, level, request, undefined, name);
+      },
+      field: (cfg, [level]) => `requests[${effectiveGpu(cfg, level, 'requests')}]`,
+    }),
+    mutation<C, [Level, number, GpuName | undefined]>({
+      name: 'GPU count fractional or negative',
+      param: fc.tuple(levelArb(forJob), badGpuCounts, anyGpu),
+      apply: (cfg, [level, count, name]) => setGpu(cfg, level, undefined, count, name),
+      field: (cfg, [level]) => `limits[${effectiveGpu(cfg, level, 'limits')}]`,
+    }),
+    mutation<C, [Level, [StandardKey, number, number]]>({
+      name: 'request above its limit',
+      param: fc.tuple(levelArb(forJob), aboveLimit),
+      apply: (cfg, [level, [key, limit, extra]]) => setResource(cfg, level, key, standardValue(key, limit + extra), standardValue(key, limit)),
+      field: (_cfg, [, [key]]) => `requests[${RESOURCE_FIELD[key]}]`,
+    }),
+    mutation<C, [Level, 'requests' | 'limits', number]>({
+      name: 'negative cpu',
+      param: fc.tuple(levelArb(forJob), fc.constantFrom('requests' as const, 'limits' as const), fc.integer({ min: 1, max: 64000 })),
+      apply: (cfg, [level, list, millis]) => setResource(cfg, level, 'cpu',
+        list === 'requests' ? cpuCfg(-millis, false) : undefined, list === 'limits' ? cpuCfg(-millis, false) : undefined),
+      field: (_cfg, [, list]) => `${list}[cpu]`,
+    }),
+    mutation<C, string>({
+      name: 'own /dev/shm mount with shared memory on',
+      param: dnsLabel.filter(name => name !== SharedMemory.VOLUME_NAME),
+      applies: (cfg, name) => cfg.sharedMemory.kind !== 'disabled' && !cfg.volumes.some(v => v.name === name),
+      apply: (cfg, name) => { cfg.volumes.push({ kind: 'emptyDir', name, ref: 'x', mounts: [{ path: SharedMemory.MOUNT_PATH }] }); },
+      field: () => SharedMemory.MOUNT_PATH,
+    }),
+    mutation<C, number>({
+      name: 'shared memory off with several processes',
+      param: fc.constant(0),
+      applies: cfg => processCount(cfg) > 1,
+      apply: cfg => {
+        cfg.sharedMemory = { kind: 'disabled' };
+        cfg.volumes = cfg.volumes.filter(v => v !== ownShmVolume && v.name !== ownShmVolume.name);
+      },
+      field: () => SharedMemory.MOUNT_PATH,
+    }),
+    mutation<C, number>({
+      name: 'two volumes with the same name',
+      param: fc.nat(),
+      applies: cfg => cfg.volumes.length > 0,
+      apply: (cfg, i) => {
+        const twin = cfg.volumes[i % cfg.volumes.length];
+        cfg.volumes.push({ kind: twin.kind === 'emptyDir' ? 'pvc' : 'emptyDir', name: twin.name, ref: 'other', mounts: [{ path: '/twin/volume' }] });
+      },
+      field: () => 'volumes[',
+    }),
+    mutation<C, number>({
+      name: 'a volume named like the shared-memory volume',
+      param: fc.constant(0),
+      applies: cfg => cfg.sharedMemory.kind !== 'disabled',
+      apply: cfg => { cfg.volumes.push({ kind: 'emptyDir', name: SharedMemory.VOLUME_NAME, ref: 'x', mounts: [{ path: '/scratch/shm' }] }); },
+      field: () => 'volumes[',
+    }),
+    mutation<C, number>({
+      name: 'two volumes at the same path',
+      param: fc.nat(),
+      applies: cfg => cfg.volumes.length > 0,
+      apply: (cfg, i) => {
+        const paths = cfg.volumes.flatMap(v => v.mounts.map(m => m.path));
+        cfg.volumes.push({ kind: 'emptyDir', name: 'same-path-twin', ref: 'x', mounts: [{ path: paths[i % paths.length] }] });
+      },
+      field: () => 'mountPath',
+    }),
+    mutation<C, [number, EnvSourceCfg, number]>({
+      name: 'a variable the operator sets',
+      param: fc.tuple(fc.nat(), envSource, fc.nat()),
+      applies: cfg => injectedEnv(cfg).length > 0,
+      apply: (cfg, [i, source, at]) => {
+        const names = injectedEnv(cfg);
+        cfg.env.splice(at % (cfg.env.length + 1), 0, { name: names[i % names.length], source });
+      },
+      field: (cfg, [i]) => `"${injectedEnv(cfg)[i % injectedEnv(cfg).length]}" is set by the training operator`,
+    }),
+    mutation<C, number>({
+      name: 'port out of range',
+      param: badPorts,
+      applies: cfg => 'worker' in cfg || !isSingleNode(cfg as ElasticJobCfg),
+      apply: (cfg, value) => { cfg.port = value; },
+      field: () => 'containerPort',
+    }),
+  ];
+}
+
+const JOB_ENV = ['PYTHONUNBUFFERED', 'MASTER_ADDR', 'MASTER_PORT', 'PET_MASTER_ADDR', 'PET_MASTER_PORT', 'WORLD_SIZE', 'RANK', 'PET_NODE_RANK', 'PET_NPROC_PER_NODE', 'PET_NNODES'];
+const BAD_TORCHRUN_FLAGS: Array<[string, string]> = [
+  ['--nproc_per_node=0', '--nproc_per_node'], ['--nproc-per-node=-2', '--nproc_per_node'], ['--max_restarts=-1', '--max_restarts'],
+  ['--monitor_interval=0', '--monitor_interval'], ['--start_method=thread', '--start_method'], ['--nnodes=3:2', '--nnodes'],
+  ['--nnodes=x', '--nnodes'], ['--rdzv_conf=timeout', '--rdzv_conf'],
+];
+
+const jobMutations: Array<Mutation<JobCfg, any>> = [
+  ...commonMutations<JobCfg>(true, () => JOB_ENV),
+  mutation<JobCfg, number>({
+    name: 'Worker replicas not a whole number of at least 1',
+    param: badReplicaCounts,
+    apply: (cfg, replicas) => { cfg.worker.replicas = replicas; },
+    field: () => 'spec.pytorchReplicaSpecs[Worker].replicas',
+  }),
+  mutation<JobCfg, ['Master' | 'Worker', string]>({
+    name: 'replica image empty',
+    param: fc.tuple(fc.constantFrom('Master' as const, 'Worker' as const), fc.constantFrom('', ' ')),
+    apply: (cfg, [type, value]) => {
+      if (type === 'Master') cfg.master = { ...cfg.master, image: value };
+      else cfg.worker.image = value;
+    },
+    field: (_cfg, [type]) => `[${type}].template.spec.containers[0].image`,
+  }),
+  mutation<JobCfg, number>({
+    name: 'name too long for <name>-worker-<N-1>',
+    param: fc.integer({ min: 1, max: 9 }),
+    apply: (cfg, extra) => {
+      const workers = cfg.worker.replicas ?? 1;
+      const length = Math.min(63, 63 - '-worker-'.length - digits(workers - 1) + extra);
+      cfg.metadata = { ...cfg.metadata, name: `j${'0123456789abcdefghij'.repeat(4).slice(0, length - 1)}` };
+    },
+    field: () => 'metadata.name',
+  }),
+  mutation<JobCfg, number>({
+    name: 'more workers than the name leaves room for',
+    param: fc.integer({ min: 0, max: 3 }),
+    applies: cfg => (cfg.metadata?.name?.length ?? 0) >= 50,
+    apply: (cfg, more) => { cfg.worker.replicas = 10 ** (63 - '-worker-'.length - cfg.metadata!.name!.length) + 1 + more; },
+    field: () => 'metadata.name',
+  }),
+  mutation<JobCfg, number>({
+    name: 'backoffLimit negative or fractional',
+    param: fc.oneof(fc.integer({ min: -100, max: -1 }), fc.constantFrom(0.5, 1.5)),
+    apply: (cfg, backoffLimit) => { cfg.runPolicy = { ...cfg.runPolicy, backoffLimit }; },
+    field: () => 'spec.runPolicy.backoffLimit',
+  }),
+  mutation<JobCfg, DurationCfg>({
+    name: 'activeDeadline 0',
+    param: fc.constantFrom<DurationCfg>({ unit: 'seconds', amount: 0 }, { unit: 'minutes', amount: 0 }, { unit: 'millis', amount: 0 }),
+    apply: (cfg, activeDeadline) => { cfg.runPolicy = { ...cfg.runPolicy, activeDeadline }; },
+    field: () => 'spec.runPolicy.activeDeadlineSeconds',
+  }),
+  mutation<JobCfg, ['activeDeadline' | 'ttlAfterFinished' | 'scheduleTimeout', DurationCfg]>({
+    name: 'fractional seconds',
+    param: fc.tuple(fc.constantFrom('activeDeadline' as const, 'ttlAfterFinished' as const, 'scheduleTimeout' as const), fractionalDuration),
+    apply: (cfg, [field, value]) => { cfg.runPolicy = { ...cfg.runPolicy, [field]: value }; },
+    field: (_cfg, [field]) => `runPolicy.${field}`,
+  }),
+  mutation<JobCfg, DurationCfg>({
+    name: 'scheduleTimeout 0',
+    param: fc.constant<DurationCfg>({ unit: 'seconds', amount: 0 }),
+    apply: (cfg, scheduleTimeout) => { cfg.runPolicy = { ...cfg.runPolicy, scheduleTimeout }; },
+    field: () => 'spec.runPolicy.schedulingPolicy.scheduleTimeoutSeconds',
+  }),
+  mutation<JobCfg, number>({
+    name: 'minAvailable below 1 or fractional',
+    param: fc.constantFrom(0, -1, 1.5),
+    apply: (cfg, minAvailable) => { cfg.runPolicy = { ...cfg.runPolicy, minAvailable }; },
+    field: () => 'spec.runPolicy.schedulingPolicy.minAvailable',
+  }),
+  mutation<JobCfg, ['cleanPodPolicy' | 'managedBy', string]>({
+    name: 'an untyped enum value in the run policy',
+    param: fc.tuple(fc.constantFrom('cleanPodPolicy' as const, 'managedBy' as const), fc.constantFrom('all', 'Everything', 'kueue', '')),
+    apply: (cfg, [field, value]) => { cfg.runPolicy = { ...cfg.runPolicy, [field]: value }; },
+    field: (_cfg, [field]) => `spec.runPolicy.${field}`,
+  }),
+  mutation<JobCfg, ['Master' | 'Worker', string]>({
+    name: 'an untyped restart policy',
+    param: fc.tuple(fc.constantFrom('Master' as const, 'Worker' as const), fc.constantFrom('onFailure', 'Sometimes', '')),
+    apply: (cfg, [type, restartPolicy]) => {
+      if (type === 'Master') cfg.master = { ...cfg.master, restartPolicy };
+      else cfg.worker.restartPolicy = restartPolicy;
+    },
+    field: (_cfg, [type]) => `spec.pytorchReplicaSpecs[${type}].restartPolicy`,
+  }),
+  mutation<JobCfg, number>({
+    name: 'NprocPerNode.count below 1 or fractional',
+    param: fc.constantFrom(0, -1, 1.5),
+    apply: (cfg, count) => { cfg.nprocPerNode = count; },
+    field: () => 'spec.nprocPerNode',
+  }),
+  mutation<JobCfg, NprocCfg>({
+    name: 'nprocPerNode with a command that is not torchrun',
+    param: nprocCfg,
+    applies: cfg => cfg.command !== undefined && !isTorchrun(cfg.command),
+    apply: (cfg, n) => { cfg.nprocPerNode = n; },
+    field: () => 'spec.nprocPerNode',
+  }),
+  mutation<JobCfg, [string, string]>({
+    name: 'a torchrun flag torchrun refuses',
+    param: fc.constantFrom(...BAD_TORCHRUN_FLAGS),
+    applies: cfg => isTorchrun(cfg.command),
+    apply: (cfg, [flag]) => { cfg.args = [flag, ...cfg.args ?? []]; },
+    field: (_cfg, [, name]) => name,
+  }),
+];
+
+const ELASTIC_ENV = ['PYTHONUNBUFFERED', 'PET_NPROC_PER_NODE', 'PET_RDZV_ENDPOINT', 'PET_RDZV_BACKEND', 'PET_NNODES', 'PET_MAX_RESTARTS'];
+function elasticInjectedEnv(cfg: ElasticJobCfg): string[] {
+  if (isSingleNode(cfg)) return [];
+  const rdzv = cfg.elastic?.rdzvConfigs ?? Elastic.DEFAULT_RDZV_CONFIGS;
+  return Object.keys(rdzv).length > 0 ? [...ELASTIC_ENV, 'PET_RDZV_CONF'] : ELASTIC_ENV;
+}
+const single = (cfg: ElasticJobCfg) => isSingleNode(cfg);
+const elastic = (cfg: ElasticJobCfg): ElasticCfg => (cfg.elastic ??= {});
+
+const elasticMutations: Array<Mutation<ElasticJobCfg, any>> = [
+  ...commonMutations<ElasticJobCfg>(false, elasticInjectedEnv),
+  mutation<ElasticJobCfg, number>({
+    name: 'name too long for <name>-worker-<max-1>',
+    param: fc.integer({ min: 1, max: 9 }),
+    applies: cfg => !single(cfg),
+    apply: (cfg, extra) => {
+      const length = Math.min(63, 63 - '-worker-'.length - digits(nodeRange(cfg).max - 1) + extra);
+      cfg.metadata = { ...cfg.metadata, name: `e${'abcdefghij0123456789'.repeat(4).slice(0, length - 1)}` };
+    },
+    field: () => 'metadata.name',
+  }),
+  mutation<ElasticJobCfg, [number, number, 'range' | 'parse']>({
+    name: 'nnodes minimum above maximum',
+    param: fc.tuple(fc.integer({ min: 1, max: 32 }), fc.integer({ min: 1, max: 32 }), fc.constantFrom('range' as const, 'parse' as const)).filter(([min, max]) => min > max),
+    applies: (cfg, [min, max]) => keepsKind(cfg, { kind: 'range', min, max }),
+    apply: (cfg, [min, max, kind]) => { elastic(cfg).nnodes = kind === 'range' ? { kind, min, max } : { kind, text: `${min}:${max}` }; },
+    field: cfg => (single(cfg) ? '--nnodes' : 'spec.elasticPolicy.minReplicas'),
+  }),
+  mutation<ElasticJobCfg, NnodesCfg>({
+    name: 'nnodes below 1',
+    param: fc.oneof(
+      fc.constantFrom<NnodesCfg>({ kind: 'fixed', count: 0 }, { kind: 'fixed', count: -1 }, { kind: 'range', min: 0, max: 0 }, { kind: 'parse', text: '0' }),
+      fc.integer({ min: 2, max: 16 }).map((max): NnodesCfg => ({ kind: 'range', min: 0, max })),
+      fc.integer({ min: 2, max: 16 }).map((max): NnodesCfg => ({ kind: 'parse', text: `0:${max}` })),
+    ),
+    applies: keepsKind,
+    apply: (cfg, nnodes) => { elastic(cfg).nnodes = nnodes; },
+    field: cfg => (single(cfg) ? '--nnodes' : 'spec.elasticPolicy.minReplicas'),
+  }),
+  mutation<ElasticJobCfg, string>({
+    name: 'nnodes text not MIN:MAX',
+    param: fc.constantFrom('', 'a:b', '1:2:3', '2:', '-1', 'two', '1.5'),
+    apply: (cfg, text) => { elastic(cfg).nnodes = { kind: 'parse', text }; },
+    field: () => 'nnodes',
+  }),
+  mutation<ElasticJobCfg, number>({
+    name: 'nproc below 1 or fractional',
+    param: fc.constantFrom(0, -1, 1.5),
+    apply: (cfg, n) => { elastic(cfg).nproc = n; },
+    field: cfg => (single(cfg) ? '--nproc_per_node' : 'spec.nprocPerNode'),
+  }),
+  mutation<ElasticJobCfg, number>({
+    name: 'maxRestarts negative or fractional',
+    param: fc.oneof(fc.integer({ min: -100, max: -1 }), fc.constant(1.5)),
+    apply: (cfg, maxRestarts) => { elastic(cfg).maxRestarts = maxRestarts; },
+    field: cfg => (single(cfg) ? '--max_restarts' : 'spec.elasticPolicy.maxRestarts'),
+  }),
+  mutation<ElasticJobCfg, DurationCfg>({
+    name: 'monitorInterval 0',
+    param: fc.constantFrom<DurationCfg>({ unit: 'seconds', amount: 0 }, { unit: 'millis', amount: 0 }),
+    apply: (cfg, monitorInterval) => { elastic(cfg).monitorInterval = monitorInterval; },
+    field: () => '--monitor_interval',
+  }),
+  mutation<ElasticJobCfg, DurationCfg>({
+    name: 'monitorInterval fractional',
+    param: fractionalDuration,
+    apply: (cfg, monitorInterval) => { elastic(cfg).monitorInterval = monitorInterval; },
+    field: () => 'elastic.monitorInterval',
+  }),
+  mutation<ElasticJobCfg, string>({
+    name: 'an untyped start method',
+    param: fc.constantFrom('thread', 'Spawn', ''),
+    apply: (cfg, startMethod) => { elastic(cfg).startMethod = startMethod; },
+    field: () => '--start_method',
+  }),
+  mutation<ElasticJobCfg, [string, string, boolean]>({
+    name: 'a rendezvous key or value torchrun cannot split',
+    param: fc.oneof(
+      fc.tuple(fc.constantFrom('', 'a,b', 'join_timeout=60', 'read timeout', 'tab\tkey'), fc.constant('60'), fc.boolean()),
+      fc.tuple(fc.constantFrom('timeout', 'join_timeout'), fc.constantFrom('', '9,0', ','), fc.boolean()),
+    ),
+    apply: (cfg, [key, value, first]) => {
+      const rest = { ...elastic(cfg).rdzvConfigs };
+      delete rest[key];
+      elastic(cfg).rdzvConfigs = first ? { [key]: value, ...rest } : { ...rest, [key]: value };
+    },
+    field: () => 'rdzvConfigs[',
+  }),
+  mutation<ElasticJobCfg, [keyof RunPolicyCfg, unknown]>({
+    name: 'a run policy field a single-node Job cannot honour',
+    param: fc.oneof(
+      fc.tuple(fc.constant('cleanPodPolicy' as const), fc.constantFrom(CleanPodPolicy.ALL, CleanPodPolicy.RUNNING)),
+      fc.tuple(fc.constant('managedBy' as const), fc.constantFrom(ManagedBy.TRAINING_OPERATOR, ManagedBy.MULTIKUEUE)),
+      fc.tuple(fc.constant('minAvailable' as const), fc.integer({ min: 1, max: 4 })),
+      fc.tuple(fc.constant('queue' as const), dnsLabel),
+      fc.tuple(fc.constant('priorityClass' as const), dnsLabel),
+      fc.tuple(fc.constant('scheduleTimeout' as const), durationOf(1, 600)),
+      fc.tuple(fc.constant('minResources' as const), resourceList),
+    ),
+    applies: cfg => single(cfg),
+    apply: (cfg, [field, value]) => { elastic(cfg).runPolicy = { ...elastic(cfg).runPolicy, [field]: value }; },
+    field: (_cfg, [field]) => `elastic.runPolicy.${field}`,
+  }),
+  mutation<ElasticJobCfg, number>({
+    name: 'backoffLimit negative or fractional',
+    param: fc.oneof(fc.integer({ min: -100, max: -1 }), fc.constant(2.5)),
+    apply: (cfg, backoffLimit) => { elastic(cfg).runPolicy = { ...elastic(cfg).runPolicy, backoffLimit }; },
+    field: cfg => (single(cfg) ? 'spec.backoffLimit' : 'spec.runPolicy.backoffLimit'),
+  }),
+  mutation<ElasticJobCfg, number>({
+    name: 'activeDeadline 0',
+    param: fc.constant(0),
+    apply: cfg => { elastic(cfg).runPolicy = { ...elastic(cfg).runPolicy, activeDeadline: { unit: 'seconds', amount: 0 } }; },
+    field: cfg => (single(cfg) ? 'spec.activeDeadlineSeconds' : 'spec.runPolicy.activeDeadlineSeconds'),
+  }),
+  mutation<ElasticJobCfg, DurationCfg>({
+    name: 'ttlAfterFinished fractional',
+    param: fractionalDuration,
+    apply: (cfg, ttlAfterFinished) => { elastic(cfg).runPolicy = { ...elastic(cfg).runPolicy, ttlAfterFinished }; },
+    field: () => 'runPolicy.ttlAfterFinished',
+  }),
+  mutation<ElasticJobCfg, ['minAvailable' | 'cleanPodPolicy', unknown]>({
+    name: 'a multi-node run policy value out of its rules',
+    param: fc.oneof(
+      fc.tuple(fc.constant('minAvailable' as const), fc.constantFrom(0, -2, 0.5)),
+      fc.tuple(fc.constant('cleanPodPolicy' as const), fc.constantFrom('all', 'Everything')),
+    ),
+    applies: cfg => !single(cfg),
+    apply: (cfg, [field, value]) => { elastic(cfg).runPolicy = { ...elastic(cfg).runPolicy, [field]: value }; },
+    field: (_cfg, [field]) => field,
+  }),
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// The properties
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A fresh chart, and the removal of its app's temporary output directory. */
+function withChart<T>(use: (chart: Chart) => T): T {
+  const chart = Testing.chart();
+  try {
+    return use(chart);
+  } finally {
+    fs.rmSync((chart.node.root as App).outdir, { recursive: true, force: true });
+  }
+}
+
+function expectClean(manifests: any[], kinds: string[]): void {
+  expect(manifests.map(m => `${m.apiVersion}/${m.kind}`)).toEqual(kinds);
+  for (const manifest of manifests) {
+    expect(checkManifest(manifest, crdSchema())?.map(formatProblem)).toEqual([]);
+  }
+}
+
+/** An invalid configuration with the mutation that made it so, as plain data for fast-check's report. */
+function invalid<C>(valid: fc.Arbitrary<C>, mutations: Array<Mutation<C, any>>) {
+  const byName = new Map(mutations.map(m => [m.name, m]));
+  const chosen = fc.constantFrom(...mutations).chain(m => m.param.map(param => ({ mutation: m.name, param })));
+  return fc.tuple(valid, chosen).filter(([cfg, m]) => byName.get(m.mutation)!.applies?.(cfg, m.param) ?? true);
+}
+
+/**
+ * Builds the app as a cdk8s program does and synthesizes it: it must throw an Error naming the field, at construction
+ * or at synth time, and write nothing.
+ */
+function expectRefused<C>(
+  mutations: Array<Mutation<C, any>>, base: C, mutationName: string, param: unknown, build: (chart: Chart, cfg: C) => void,
+): void {
+  const m = mutations.find(candidate => candidate.name === mutationName)!;
+  const cfg = structuredClone(base);
+  m.apply(cfg, param);
+  const field = m.field(cfg, param);
+  const app = Testing.app();
+  try {
+    let error: unknown;
+    try {
+      build(new Chart(app, 'test'), cfg);
+      app.synth();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Error);
+    // A TypeError or RangeError would be a crash, not a refusal.
+    expect((error as Error).name).toBe('Error');
+    expect((error as Error).message).toContain(field);
+    expect(fs.readdirSync(app.outdir)).toEqual([]);
+  } finally {
+    fs.rmSync(app.outdir, { recursive: true, force: true });
+  }
+}
+
+function countBy(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+const replaying = process.env.FC_PATH !== undefined;
+
+describe('generated valid configurations synthesize to manifests that pass the schema, webhook and operational checks', () => {
+  beforeAll(() => {
+    crdSchema().checkPyTorchJob({});
+    crdSchema().checkPodTemplate({}, '');
+  });
+
+  test(`PyTorchJob: ${RUNS} configurations`, () => {
+    const seen = new Map<string, number>();
+    fc.assert(fc.property(validJob, cfg => {
+      withChart(chart => {
+        const job = buildJob(chart, cfg);
+        const manifests = Testing.synth(chart);
+        expectClean(manifests, ['kubeflow.org/v1/PyTorchJob']);
+        const [manifest] = manifests;
+        expect(manifest.metadata.name).toBe(cfg.metadata?.name ?? job.name);
+        expect(manifest.spec.pytorchReplicaSpecs.Worker.replicas).toBe(cfg.worker.replicas ?? 1);
+        countBy(seen, cfg.nprocPerNode === undefined ? 'no nproc' : 'nproc');
+        countBy(seen, `shm ${cfg.sharedMemory.kind}`);
+        if ((cfg.worker.replicas ?? 1) > 1) countBy(seen, 'several workers');
+      });
+    }), params(SEEDS.validPyTorchJob));
+    if (!replaying) {
+      for (const key of ['no nproc', 'nproc', 'shm default', 'shm enabled', 'shm disabled', 'several workers']) {
+        expect({ [key]: (seen.get(key) ?? 0) > RUNS / 20 }).toEqual({ [key]: true });
+      }
+    }
+  }, TIMEOUT_MS);
+
+  test(`PyTorchElasticJob: ${RUNS} configurations, single- and multi-node`, () => {
+    const seen = new Map<string, number>();
+    fc.assert(fc.property(validElasticJob, cfg => {
+      withChart(chart => {
+        buildElasticJob(chart, cfg);
+        const manifests = Testing.synth(chart);
+        const singleNode = isSingleNode(cfg);
+        expectClean(manifests, [singleNode ? 'batch/v1/Job' : 'kubeflow.org/v1/PyTorchJob']);
+        if (!singleNode) {
+          const { min, max } = nodeRange(cfg);
+          expect(manifests[0].spec.elasticPolicy).toMatchObject({ minReplicas: min, maxReplicas: max });
+        }
+        countBy(seen, singleNode ? 'single node' : 'several nodes');
+      });
+    }), params(SEEDS.validElasticJob));
+    if (!replaying) {
+      expect(seen.get('single node') ?? 0).toBeGreaterThan(RUNS / 4);
+      expect(seen.get('several nodes') ?? 0).toBeGreaterThan(RUNS / 4);
+    }
+  }, TIMEOUT_MS);
+});
+
+describe('generated invalid configurations are refused with the field named, and write nothing', () => {
+  test(`PyTorchJob: ${RUNS} configurations, one mutation each`, () => {
+    const seen = new Map<string, number>();
+    fc.assert(fc.property(invalid(validJob, jobMutations), ([cfg, { mutation: name, param }]) => {
+      countBy(seen, name);
+      expectRefused(jobMutations, cfg, name, param, buildJob);
+    }), params(SEEDS.invalidPyTorchJob));
+    if (!replaying) {
+      for (const m of jobMutations) expect([m.name, (seen.get(m.name) ?? 0) >= 10]).toEqual([m.name, true]);
+    }
+  }, TIMEOUT_MS);
+
+  test(`PyTorchElasticJob: ${RUNS} configurations, one mutation each`, () => {
+    const seen = new Map<string, number>();
+    fc.assert(fc.property(invalid(validElasticJob, elasticMutations), ([cfg, { mutation: name, param }]) => {
+      countBy(seen, name);
+      expectRefused(elasticMutations, cfg, name, param, buildElasticJob);
+    }), params(SEEDS.invalidElasticJob));
+    if (!replaying) {
+      for (const m of elasticMutations) expect([m.name, (seen.get(m.name) ?? 0) >= 10]).toEqual([m.name, true]);
+    }
+  }, TIMEOUT_MS);
+});
