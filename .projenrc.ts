@@ -54,6 +54,10 @@ project.addTask('examples', {
   exec: 'ts-node --project examples/tsconfig.json examples/main.ts',
 });
 
+// ts-jest only transpiles (isolatedModules): type-check the tests, examples and examples before they run.
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+project.testTask.prependExec('tsc --noEmit -p examples/tsconfig.json');
+
 project.addTask('bench', {
   description: 'Time synthesis against raw cdk8s, its scaling, kfpytorch validate and the cold start (fresh processes)',
   steps: [{ spawn: 'compile' }, { exec: 'node bench/run.js' }],

@@ -140,7 +140,7 @@ describe('checkPyTorchJob: the operator\'s webhook rules', () => {
   });
 
   test('V1: a 63-character name is a DNS-1035 label', () => {
-    expect(checkJobName('a'.repeat(63), {})).toEqual([]);
+    expect(checkJobName('a'.repeat(63), {}, WEBHOOK)).toEqual([]);
   });
 
   test.each(['other-job-controller', ''])('V3: runPolicy.managedBy %j is not supported', (managedBy) => {
@@ -303,8 +303,8 @@ describe('checkPyTorchJob: operational rules on the job', () => {
     const job = jobWith({ Master: replica(1), Worker: replica(10) });
     job.metadata.name = name;
     expect(problemsOf(job)).toEqual([]);
-    expect(checkJobName(name, { Master: replica(1), Worker: replica(10) })).toEqual([]);
-    expect(checkJobName(name, { Master: replica(1), Worker: replica(11) })).toEqual([{
+    expect(checkJobName(name, { Master: replica(1), Worker: replica(10) }, WEBHOOK)).toEqual([]);
+    expect(checkJobName(name, { Master: replica(1), Worker: replica(11) }, WEBHOOK)).toEqual([{
       path: 'metadata.name',
       message: `"${name}" is too long: the operator names a pod and its Service "${name}-worker-10" (64 characters), above the 63 allowed`,
       kind: OPERATIONAL,
