@@ -2,34 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildExampleApp } from '../examples/main';
-import { main } from '../src/cli/kfpytorch';
+import { kfpytorch } from './support/cli';
 import { describeJob, formatMermaid, formatSummary } from '../src/tools/describe';
-
-/** What one `kfpytorch` command printed, and the exit status it resolved to. */
-interface Run {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `main(argv)` with stdout and stderr captured (and restored afterwards, whatever happens). */
-async function kfpytorch(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (text: string) => void) => ((chunk: string | Uint8Array): boolean => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture(text => { stdout += text; }));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture(text => { stderr += text; }));
-  try {
-    const status = await main(argv);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 type Json = { [key: string]: any };
 

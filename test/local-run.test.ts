@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import {
   Elastic, Entrypoint, Master, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchJob, RestartPolicy, RunPolicy, Worker,
 } from '../src';
-import { main } from '../src/cli/kfpytorch';
+import { CliRun, kfpytorch } from './support/cli';
 import { LocalRunOptions, LocalRunResult, runLocally } from '../src/tools/runner';
 
 /*
@@ -246,35 +246,8 @@ function sleeperJob(chart: Chart, options: SleeperJobOptions) {
   });
 }
 
-interface Captured {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `main(argv)` in this process, capturing what it writes to stdout and stderr. */
-async function cli(argv: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (text: string) => void) => ((chunk: string | Uint8Array, ...rest: any[]) => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    const callback = rest.find(arg => typeof arg === 'function');
-    if (callback) callback();
-    return true;
-  }) as typeof process.stdout.write;
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture(text => { stdout += text; }));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture(text => { stderr += text; }));
-  try {
-    const status = await main(argv);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
-
 /** Expects `main` to have refused its input: status 2, and exactly one line on stderr that matches `problem`. */
-function expectRefused(captured: Captured, problem: RegExp): void {
+function expectRefused(captured: CliRun, problem: RegExp): void {
   expect(captured.status).toBe(2);
   expect(captured.stderr).toMatch(/^kfpytorch: [^\n]+\n$/);
   expect(captured.stderr).toMatch(problem);
@@ -545,7 +518,7 @@ describe('kfpytorch run (main)', () => {
   test('--dry-run prints each pod\'s command and environment and starts nothing', async () => {
     const file = writeManifests(chart => sleeperJob(chart, { workers: 2 }));
 
-    const { status, stdout, stderr } = await cli(['run', '--dry-run', file]);
+    const { status, stdout, stderr } = await kfpytorch('run', '--dry-run', file);
 
     expect(status).toBe(0);
     expect(stderr).toBe('');
@@ -583,9 +556,9 @@ describe('kfpytorch run (main)', () => {
       worker: new Worker({ replicas: 1 }),
     }));
 
-    expectRefused(await cli(['run', file]), /API_TOKEN.*Secret training-credentials.*--env/);
+    expectRefused(await kfpytorch('run', file), /API_TOKEN.*Secret training-credentials.*--env/);
 
-    const { status, stdout, stderr } = await cli(['run', file, '--env', 'API_TOKEN=s3cr3t']);
+    const { status, stdout, stderr } = await kfpytorch('run', file, '--env', 'API_TOKEN=s3cr3t');
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(stdout).toMatch(/^\[master-0\] token=s3cr3t$/m);
@@ -605,7 +578,7 @@ describe('kfpytorch run (main)', () => {
       worker: new Worker({ replicas: 1, restartPolicy: RestartPolicy.NEVER }),
     }));
 
-    const { status, stdout, stderr } = await cli(['run', file, '--workdir', workdir]);
+    const { status, stdout, stderr } = await kfpytorch('run', file, '--workdir', workdir);
 
     expect(stderr).toBe('');
     expect(stdout).toMatch(new RegExp(`^\\[master-0\\] cwd=${workdir}$`, 'm'));
@@ -625,13 +598,13 @@ describe('kfpytorch run (main)', () => {
     test('a file that is not YAML', async () => {
       const file = path.join(tmp, 'broken.yaml');
       fs.writeFileSync(file, 'apiVersion: kubeflow.org/v1\nkind: [PyTorchJob\nmetadata: {name: x\n');
-      expectRefused(await cli(['run', file]), /broken\.yaml.*not valid YAML/);
+      expectRefused(await kfpytorch('run', file), /broken\.yaml.*not valid YAML/);
     });
 
     test('a binary file', async () => {
       const file = path.join(tmp, 'model.bin');
       fs.writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0xff, 0xfe, 0x0a, 0x00]));
-      expectRefused(await cli(['run', file]), /model\.bin.*binary/);
+      expectRefused(await kfpytorch('run', file), /model\.bin.*binary/);
     });
 
     test('a manifest of another kind', async () => {
@@ -642,24 +615,24 @@ describe('kfpytorch run (main)', () => {
         metadata: { name: 'web' },
         spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
       }));
-      expectRefused(await cli(['run', file]), /Deployment/);
+      expectRefused(await kfpytorch('run', file), /Deployment/);
     });
 
     test('--job with a name the files do not hold', async () => {
       const file = writeManifests(job);
-      expectRefused(await cli(['run', file, '--job', 'missing']), /"missing".*PyTorchJob present/);
+      expectRefused(await kfpytorch('run', file, '--job', 'missing'), /"missing".*PyTorchJob present/);
     });
 
     test('a duplicate key', async () => {
       const file = path.join(tmp, 'duplicate.yaml');
       fs.writeFileSync(file, 'apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nkind: Job\nmetadata:\n  name: x\n');
-      expectRefused(await cli(['run', file]), /duplicate\.yaml.*(unique|duplicate)/i);
+      expectRefused(await kfpytorch('run', file), /duplicate\.yaml.*(unique|duplicate)/i);
     });
 
     test('a list, not a mapping', async () => {
       const file = path.join(tmp, 'list.yaml');
       fs.writeFileSync(file, '- apiVersion: kubeflow.org/v1\n- kind: PyTorchJob\n');
-      expectRefused(await cli(['run', file]), /list\.yaml.*not a mapping/);
+      expectRefused(await kfpytorch('run', file), /list\.yaml.*not a mapping/);
     });
   });
 });

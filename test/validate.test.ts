@@ -2,34 +2,8 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync,
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { buildExampleApp } from '../examples/main';
+import { CliRun, kfpytorch } from './support/cli';
 import { crdPath } from './support/crd-schema';
-import { main } from '../src/cli/kfpytorch';
-
-/** What one `kfpytorch` command printed, and the exit status it resolved to. */
-interface Run {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `main(argv)` with stdout and stderr captured (and restored afterwards, whatever happens). */
-async function kfpytorch(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const capture = (append: (text: string) => void) => ((chunk: string | Uint8Array): boolean => {
-    append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture(text => { stdout += text; }));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture(text => { stderr += text; }));
-  try {
-    const status = await main(argv);
-    return { status, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const CRD_ENV = 'KFPYTORCH_CRD';
 const NO_SCHEMA_NOTE = 'kfpytorch: schema not checked: give the CRD with --crd FILE or KFPYTORCH_CRD\n';
@@ -263,7 +237,7 @@ describe('a broken manifest', () => {
 
 describe('unusable input: exit status 2, one clear line on stderr, no stack trace', () => {
   /** Runs validate with the CRD (so that stderr holds only the report of the unusable input). */
-  async function unusable(...argv: string[]): Promise<Run> {
+  async function unusable(...argv: string[]): Promise<CliRun> {
     const run = await kfpytorch('validate', ...argv, '--crd', crdPath());
     expect(run.status).toBe(2);
     expect(run.stderr.split('\n')).toHaveLength(2);
