@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { Metric } from 'cdk8s-plus-28';
 import { NprocPerNode } from './nproc-per-node';
 import { formatProblem } from './rules/problem';
 import { checkRdzvConf } from './rules/torchrun';
@@ -109,6 +110,14 @@ export interface ElasticProps {
   readonly rdzvConfigs?: { [key: string]: string };
 
   /**
+   * Autoscaling of a multi-node job: the operator creates a HorizontalPodAutoscaler that moves the Worker count
+   * between the node range's minimum and maximum on these metrics (cdk8s-plus `Metric`s).
+   * @default - no autoscaler: the job runs with the maximum
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/#elastic-training
+   */
+  readonly metrics?: Metric[];
+
+  /**
    * Cleanup, retries, deadlines, suspension and gang scheduling. A single-node job, a `batch/v1` Job,
    * takes only the backoff limit, deadline, TTL and suspension.
    * @default - several nodes: clean-pod policy None, no deadline, no backoff limit; one node: backoff limit 6 (Kubernetes' own), no deadline
@@ -138,6 +147,8 @@ export class Elastic {
   public readonly rdzvConfigs: { [key: string]: string };
   /** The run policy. */
   public readonly runPolicy?: RunPolicy;
+  /** Autoscaling metrics. */
+  public readonly metrics?: Metric[];
 
   public constructor(props: ElasticProps = {}) {
     this.nnodes = props.nnodes ?? Nnodes.fixed(1);
@@ -151,6 +162,7 @@ export class Elastic {
     const [problem] = checkRdzvConf(Object.entries(this.rdzvConfigs).map(([key, value]) => ({ key, value })), 'rdzvConfigs');
     if (problem) throw new Error(formatProblem(problem));
     this.runPolicy = props.runPolicy;
+    this.metrics = props.metrics;
   }
 
   /** Whether the job fits on one node, and so runs as a `batch/v1` Job. */

@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Elastic } from './elastic';
 import { Entrypoint } from './entrypoint';
@@ -67,6 +68,9 @@ export class PyTorchElasticJob extends Construct {
     if (elastic.isSingleNode && props.port !== undefined) {
       throw new Error(`port: ${props.port} has no use in a single-node job: torchrun --standalone rendezvouses inside the pod, on a port it picks`);
     }
+    if (elastic.isSingleNode && elastic.metrics !== undefined) {
+      throw new Error('elastic.metrics: a single-node job has no Workers to autoscale: give nnodes a range of several nodes');
+    }
     this.apiObject = elastic.isSingleNode
       ? addCheckedObject(this, BATCH_JOB_GVK, props.metadata, renderBatchJobSpec(elastic, template), checkTrainingBatchJob)
       : addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob,
@@ -77,14 +81,15 @@ export class PyTorchElasticJob extends Construct {
 
 function renderElasticSpec(elastic: Elastic, template: PodTemplateInput, port: number | undefined) {
   const rdzvConf = Object.entries(elastic.rdzvConfigs).map(([key, value]) => ({ key, value }));
-  // Typed by the generated L1, so that a misspelt field fails to compile.
-  const elasticPolicy: PyTorchJobSpecElasticPolicy = {
+  // Typed by the generated L1, so that a misspelt field fails to compile (the metrics are cdk8s-plus's own JSON).
+  const elasticPolicy: Omit<PyTorchJobSpecElasticPolicy, 'metrics'> & { metrics?: unknown[] } = {
     minReplicas: elastic.nnodes.min,
     maxReplicas: elastic.nnodes.max,
     rdzvBackend: 'c10d',
     maxRestarts: elastic.maxRestarts,
     // The operator crashes on an empty list: leave it out.
     rdzvConf: rdzvConf.length > 0 ? rdzvConf : undefined,
+    metrics: elastic.metrics?.map(metric => k8s.toJson_MetricSpecV2(metric._toKube())),
   };
   return {
     pytorchReplicaSpecs: {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { Chart, Duration, Testing } from 'cdk8s';
-import { EnvValue } from 'cdk8s-plus-28';
+import { EnvValue, Metric, MetricTarget } from 'cdk8s-plus-28';
 import {
   CleanPodPolicy, Elastic, ElasticProps, Entrypoint, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchElasticJobProps,
   RunPolicy, StartMethod,
@@ -465,6 +465,32 @@ describe('more than one node: a PyTorchJob of Workers with an elastic policy', (
       args: ['--epochs', '3'],
       env: { WANDB_MODE: EnvValue.fromValue('offline') },
     })).toMatchSnapshot();
+  });
+});
+
+describe('autoscaling (elasticPolicy.metrics)', () => {
+  test('cdk8s-plus metrics become the operator\'s HPA metrics, which the CRD schema accepts', () => {
+    const job = multiNode({
+      nnodes: Nnodes.range(2, 8),
+      metrics: [
+        Metric.resourceCpu(MetricTarget.averageUtilization(80)),
+        Metric.pods({ name: 'samples_per_second', target: MetricTarget.averageValue(1000) }),
+      ],
+    });
+    expect(job.spec.elasticPolicy.metrics).toEqual([
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } },
+      { type: 'Pods', pods: { metric: { name: 'samples_per_second' }, target: { type: 'AverageValue', averageValue: 1000 } } },
+    ]);
+  });
+
+  test('no metrics, no autoscaler', () => {
+    expect(multiNode({ nnodes: Nnodes.range(2, 8) }).spec.elasticPolicy.metrics).toBeUndefined();
+  });
+
+  test('a single-node job has nothing to autoscale', () => {
+    expectRefused('construction',
+      'elastic.metrics: a single-node job has no Workers to autoscale: give nnodes a range of several nodes',
+      jobWith(() => ({ metrics: [Metric.resourceCpu(MetricTarget.averageUtilization(80))] })));
   });
 });
 
