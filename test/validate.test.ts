@@ -320,22 +320,19 @@ spec:
     expect(run).toEqual({ status: 2, stdout: '', stderr: `kfpytorch: ${crd}: is not the PyTorchJob CRD (kubeflow.org, kind PyTorchJob, with a v1 schema)\n` });
   });
 
-  test('a --crd file that is another CRD (Kubeflow Trainer v2\'s TrainJob)', async () => {
-    const crd = write('crd-check/trainjobs.yaml', `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: trainjobs.trainer.kubeflow.org}
-spec:
-  group: trainer.kubeflow.org
-  names: {kind: TrainJob, plural: trainjobs}
-  scope: Namespaced
-  versions:
-    - name: v1alpha1
-      served: true
-      storage: true
-      schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object}}}}
-`);
-    const run = await kfpytorch('validate', examples, '--crd', crd);
-    expect(run).toEqual({ status: 2, stdout: '', stderr: `kfpytorch: ${crd}: is not the PyTorchJob CRD (kubeflow.org, kind PyTorchJob, with a v1 schema)\n` });
+  test('a --crd file that is another CRD: Kubeflow Trainer v2\'s TrainJob, or a kubeflow.org CRD of another kind', async () => {
+    const trainJobs = join(dirname(crdPath()), 'trainer.kubeflow.org_trainjobs.yaml');
+    // JSON is YAML: a TFJob-like CRD in the same group, written as an object.
+    const tfJobs = write('crd-check/tfjobs.yaml', JSON.stringify({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      spec: { group: 'kubeflow.org', names: { kind: 'TFJob' }, versions: [{ name: 'v1', schema: { openAPIV3Schema: { type: 'object' } } }] },
+    }));
+    for (const crd of [trainJobs, tfJobs]) {
+      expect(await kfpytorch('validate', examples, '--crd', crd)).toEqual({
+        status: 2, stdout: '', stderr: `kfpytorch: ${crd}: is not the PyTorchJob CRD (kubeflow.org, kind PyTorchJob, with a v1 schema)\n`,
+      });
+    }
   });
 
   test('a KFPYTORCH_CRD that does not exist', async () => {
