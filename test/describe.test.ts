@@ -236,6 +236,14 @@ rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
     expect(summary.replicas[0]).toEqual({ type: 'Master', pods: 1, processesPerPod: '2', gpusPerPod: 2, cpuPerPod: '4', memoryPerPod: '16Gi' });
   });
 
+  test('elastic without rdzvPort: the rendezvous is on the Worker\'s pytorchjob-port, as the operator sets it', () => {
+    const summary = describeJob(pyTorchJob('elastic-port', {
+      elasticPolicy: { minReplicas: 2, maxReplicas: 2 },
+      pytorchReplicaSpecs: { Worker: replica(2, {}, { ports: [{ name: 'pytorchjob-port', containerPort: 29500 }] }) },
+    }));
+    expect(summary.rendezvous).toBe('elastic-port-worker-0:29500 (c10d, elastic)');
+  });
+
   test('elastic with a fixed node count and its own rendezvous host, port and backend', () => {
     const summary = describeJob(pyTorchJob('fixed', {
       nprocPerNode: '4',

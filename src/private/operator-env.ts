@@ -1,3 +1,4 @@
+import { trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
 
 /** The port the operator gives the `pytorch` container when it has none named `pytorchjob-port`. */
@@ -65,9 +66,8 @@ export function replicaCount(replica: unknown): number {
 }
 
 /** The `pytorchjob-port` of a replica's `pytorch` container, as the operator finds it. */
-function trainingPort(replica: unknown): number {
-  const containers: unknown = isObject(replica) ? replica.template?.spec?.containers : undefined;
-  const container = Array.isArray(containers) ? containers.find((c): c is Json => isObject(c) && c.name === 'pytorch') : undefined;
+export function trainingPort(replica: unknown): number {
+  const container = trainingContainer(isObject(replica) ? replica.template : undefined);
   const port = Array.isArray(container?.ports) ? container.ports.find((p: unknown) => isObject(p) && p.name === PORT_NAME) : undefined;
   return port?.containerPort ?? DEFAULT_PORT;
 }

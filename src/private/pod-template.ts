@@ -3,12 +3,11 @@ import { compact } from './compact';
 import { mergeResources, renderResourceList } from './resources';
 import { renderSize } from './units';
 import { ReplicaProps } from '../replica';
+import { TRAINING_CONTAINER_NAME } from '../rules/pod-template';
 import { SharedMemory } from '../shared-memory';
 import { TrainingJobProps } from '../training-job-props';
 import { Volume } from '../volume';
 
-/** The name the operator requires for the training container. */
-export const TRAINING_CONTAINER_NAME = 'pytorch';
 
 /** An environment variable as written to a container. */
 export interface EnvVar {

@@ -1,5 +1,5 @@
-import { checkPodTemplate, checkSharedMemory } from './pod-template';
-import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkImages, checkPodTemplate, checkSharedMemory } from './pod-template';
+import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
 import { checkContainerCommand, checkJobName } from './pytorchjob';
 import { commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 
@@ -15,25 +15,17 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
   const template: Json = isObject(spec.template) ? spec.template : {};
   const containers: unknown[] = Array.isArray(template.spec?.containers) ? template.spec.containers : [];
   const problems = checkJobName(job.metadata?.name, {}, OPERATIONAL);
-  const counts: Array<[string, number, string]> = [
-    ['backoffLimit', 0, 'a whole number of at least 0'],
-    ['ttlSecondsAfterFinished', 0, 'a whole number of seconds, at least 0'],
-    ['activeDeadlineSeconds', 1, 'a whole number of seconds, at least 1'],
-  ];
-  for (const [field, min, rule] of counts) {
-    if (spec[field] !== undefined && !isWholeNumber(spec[field], min)) {
-      problems.push({ path: `spec.${field}`, message: `${show(spec[field])} must be ${rule}`, kind: OPERATIONAL });
-    }
-  }
+  problems.push(...checkWholeNumbers('spec', [
+    ['backoffLimit', spec.backoffLimit, 0, 'a whole number of at least 0'],
+    ['ttlSecondsAfterFinished', spec.ttlSecondsAfterFinished, 0, 'a whole number of seconds, at least 0'],
+    ['activeDeadlineSeconds', spec.activeDeadlineSeconds, 1, 'a whole number of seconds, at least 1'],
+  ], OPERATIONAL));
   const restartPolicy = template.spec?.restartPolicy;
   if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
     problems.push({ path: 'spec.template.spec.restartPolicy', message: `${show(restartPolicy)} is not allowed in a Job: use "Never" or "OnFailure"`, kind: OPERATIONAL });
   }
+  problems.push(...checkImages(containers, 'spec.template.spec.containers', OPERATIONAL));
   containers.forEach((container, i) => {
-    const image = isObject(container) ? container.image : undefined;
-    if (typeof image !== 'string' || image.trim() === '') {
-      problems.push({ path: `spec.template.spec.containers[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind: OPERATIONAL });
-    }
     if (!isObject(container)) return;
     problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
     const argv = commandLine(container);
@@ -44,7 +36,7 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
         kind: OPERATIONAL,
       });
     }
-    const nproc = torchrunFlag(commandLine(container), 'nproc_per_node');
+    const nproc = torchrunFlag(argv, 'nproc_per_node');
     problems.push(...checkSharedMemory(template, i, /^\d+$/.test(nproc ?? '') ? Number(nproc) : 1, 'spec.template'));
   });
   problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));

@@ -2,10 +2,28 @@ import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './pro
 import { parseQuantity } from './quantity';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
+
+/** The container the operator trains in, and the only one it injects its port into. */
+export const TRAINING_CONTAINER_NAME = 'pytorch';
 /** Resources the kubelet may overcommit; any other (GPUs, devices) is an extended resource. */
 const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage']);
 const SHARED_MEMORY_PATH = '/dev/shm';
 const MAX_PORT = 65535;
+
+/** The `pytorch` container of a pod template, whatever else the manifest holds there. */
+export function trainingContainer(template: unknown): Json | undefined {
+  const containers: unknown = isObject(template) && isObject(template.spec) ? template.spec.containers : undefined;
+  return Array.isArray(containers) ? containers.find((c): c is Json => isObject(c) && c.name === TRAINING_CONTAINER_NAME) : undefined;
+}
+
+/** Every container needs an image: the webhook refuses a PyTorchJob without one, the API server a Job. */
+export function checkImages(containers: readonly unknown[], path: string, kind: ProblemKind): Problem[] {
+  return containers.flatMap((container, i) => {
+    const image = isObject(container) ? container.image : undefined;
+    return typeof image === 'string' && image.trim() !== ''
+      ? [] : [{ path: `${path}[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind }];
+  });
+}
 
 /**
  * Checks a pod template for what the API server or the kubelet refuses only when the pod is created:

@@ -34,6 +34,15 @@ export function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** A field that holds a whole number, with its least value and the rule as the message states it. */
+export type WholeNumberField = [field: string, value: unknown, min: number, rule: string];
+
+/** Problems with fields that must be whole numbers of at least some value (counts, seconds). */
+export function checkWholeNumbers(path: string, fields: readonly WholeNumberField[], kind: ProblemKind): Problem[] {
+  return fields.filter(([, value, min]) => value !== undefined && !isWholeNumber(value, min))
+    .map(([field, value, , rule]) => ({ path: `${path}.${field}`, message: `${show(value)} must be ${rule}`, kind }));
+}
+
 export function isWholeNumber(value: unknown, min: number): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= min;
 }

@@ -1,5 +1,5 @@
-import { checkPodTemplate, checkSharedMemory, gpuCount } from './pod-template';
-import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, TRAINING_CONTAINER_NAME, trainingContainer } from './pod-template';
+import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 import { operatorEnv, replicaCount } from '../private/operator-env';
 
@@ -20,6 +20,8 @@ const RDZV_BACKENDS = ['c10d', 'etcd', 'etcd-v2'];
 export function checkPyTorchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
+  // The operator gives every pod of a job the same variable names; only their values differ.
+  const injected = new Set(operatorEnv(job, 'Worker', 0).map(v => v.name));
   return [
     ...checkJobName(job.metadata?.name, replicaSpecs, WEBHOOK),
     ...spec.pytorchReplicaSpecs === undefined
@@ -29,7 +31,7 @@ export function checkPyTorchJob(job: Json): Problem[] {
     ...checkElasticNeedsWorker(spec, replicaSpecs),
     ...checkNprocPerNodeFields(spec),
     ...checkElasticPolicy(spec.elasticPolicy, replicaSpecs),
-    ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica)),
+    ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injected)),
     ...checkRunPolicy(spec.runPolicy),
   ];
 }
@@ -110,7 +112,7 @@ function checkElasticPolicy(policy: unknown, replicaSpecs: Json): Problem[] {
   return problems;
 }
 
-function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
+function checkReplica(job: Json, type: string, replica: unknown, injected: ReadonlySet<string>): Problem[] {
   const path = `spec.pytorchReplicaSpecs[${type}]`;
   if (!REPLICA_TYPES.includes(type)) {
     return [{ path, message: `${show(type)} is not a replica type: use "Master" or "Worker"`, kind: WEBHOOK }];
@@ -132,14 +134,9 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
     problems.push({ path: containersPath, message: 'is empty: a replica needs at least one container', kind: WEBHOOK });
   }
   const list = Array.isArray(containers) ? containers : [];
-  list.forEach((container, i) => {
-    const image = isObject(container) ? container.image : undefined;
-    if (typeof image !== 'string' || image.trim() === '') {
-      problems.push({ path: `${containersPath}[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind: WEBHOOK });
-    }
-  });
-  if (!list.some(c => isObject(c) && c.name === 'pytorch')) {
-    problems.push({ path: containersPath, message: 'has no container named "pytorch": the operator needs one', kind: WEBHOOK });
+  problems.push(...checkImages(list, containersPath, WEBHOOK));
+  if (trainingContainer(spec.template) === undefined) {
+    problems.push({ path: containersPath, message: `has no container named "${TRAINING_CONTAINER_NAME}": the operator needs one`, kind: WEBHOOK });
   }
   list.forEach((container, i) => {
     if (isObject(container)) problems.push(...checkContainerCommand(container, `${containersPath}[${i}]`));
@@ -151,9 +148,8 @@ function checkReplica(job: Json, type: string, replica: unknown): Problem[] {
       kind: OPERATIONAL,
     });
   }
-  const training = list.findIndex(c => isObject(c) && c.name === 'pytorch');
+  const training = list.findIndex(c => isObject(c) && c.name === TRAINING_CONTAINER_NAME);
   if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`));
-  const injected = new Set(operatorEnv(job, type, 0).map(v => v.name));
   problems.push(...checkPodTemplate(spec.template, `${path}.template`, injected));
   return problems;
 }
@@ -190,18 +186,13 @@ function checkRunPolicy(runPolicy: unknown): Problem[] {
   if (runPolicy.cleanPodPolicy !== undefined && !CLEAN_POD_POLICIES.includes(runPolicy.cleanPodPolicy)) {
     problems.push({ path: `${path}.cleanPodPolicy`, message: `${show(runPolicy.cleanPodPolicy)} is not a clean-pod policy: use ${CLEAN_POD_POLICIES.map(show).join(', ')}`, kind: OPERATIONAL });
   }
-  const counts: Array<[string, unknown, number, string]> = [
+  problems.push(...checkWholeNumbers(path, [
     ['backoffLimit', runPolicy.backoffLimit, 0, 'a whole number of at least 0'],
     ['ttlSecondsAfterFinished', runPolicy.ttlSecondsAfterFinished, 0, 'a whole number of seconds, at least 0'],
     ['activeDeadlineSeconds', runPolicy.activeDeadlineSeconds, 1, 'a whole number of seconds, at least 1'],
     ['schedulingPolicy.scheduleTimeoutSeconds', runPolicy.schedulingPolicy?.scheduleTimeoutSeconds, 1, 'a whole number of seconds, at least 1'],
     ['schedulingPolicy.minAvailable', runPolicy.schedulingPolicy?.minAvailable, 1, 'a whole number of at least 1'],
-  ];
-  for (const [field, value, min, rule] of counts) {
-    if (value !== undefined && !isWholeNumber(value, min)) {
-      problems.push({ path: `${path}.${field}`, message: `${show(value)} must be ${rule}`, kind: OPERATIONAL });
-    }
-  }
+  ], OPERATIONAL));
   return problems;
 }
 

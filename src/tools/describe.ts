@@ -1,6 +1,7 @@
 import { isPyTorchJob } from './manifests';
-import { DEFAULT_PORT, replicaCount } from '../private/operator-env';
-import { gpuCount } from '../rules/pod-template';
+import { formatTable } from './table';
+import { replicaCount, trainingPort } from '../private/operator-env';
+import { gpuCount, trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
 
@@ -34,7 +35,7 @@ export interface JobSummary {
 export function describeJob(job: Json): JobSummary {
   const name = String(job.metadata?.name ?? '(no name)');
   if (!isPyTorchJob(job)) {
-    const container = trainingContainer(job.spec?.template);
+    const container = trainingContainer(job.spec?.template) ?? {};
     const nproc = torchrunFlag(commandLine(container), 'nproc_per_node') ?? '1';
     const replica = summarizeReplica('Job', 1, job.spec?.template, nproc);
     return {
@@ -60,7 +61,7 @@ export function describeJob(job: Json): JobSummary {
       name,
       replicas,
       worldSize: multiply(pods, nproc),
-      rendezvous: `${name}-master-0:${masterPort(spec)} (static: MASTER_ADDR and RANK from the operator)`,
+      rendezvous: `${name}-master-0:${trainingPort(spec.pytorchReplicaSpecs?.Master)} (static: MASTER_ADDR and RANK from the operator)`,
       totalPods: String(pods),
       totalGpus: String(gpus),
     };
@@ -75,7 +76,7 @@ export function describeJob(job: Json): JobSummary {
     name,
     replicas: replicas.map(r => (r === workers && range ? { ...r, podRange: range } : r)),
     worldSize: min === max ? multiply(min, nproc) : `${multiply(min, nproc)} to ${multiply(max, nproc)}`,
-    rendezvous: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? DEFAULT_PORT} (${elastic.rdzvBackend ?? 'c10d'}, elastic)`,
+    rendezvous: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? trainingPort(spec.pytorchReplicaSpecs?.Worker)} (${elastic.rdzvBackend ?? 'c10d'}, elastic)`,
     totalPods: range ?? String(max),
     totalGpus: min === max ? String(max * gpusPerPod) : `${min * gpusPerPod} to ${max * gpusPerPod}`,
   };
@@ -87,8 +88,7 @@ export function formatSummary(summary: JobSummary): string {
     ['REPLICA', 'PODS', 'PROCESSES/POD', 'GPUS/POD', 'CPU/POD', 'MEMORY/POD'],
     ...summary.replicas.map(r => [r.type, r.podRange ?? String(r.pods), r.processesPerPod, String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
   ];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
-  const table = rows.map(row => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd());
+  const table = formatTable(rows);
   return [
     `${summary.kind} ${summary.name}`,
     ...table,
@@ -113,22 +113,13 @@ export function formatMermaid(summary: JobSummary): string {
 }
 
 function summarizeReplica(type: string, pods: number, template: unknown, nproc: string): ReplicaSummary {
-  const resources: Json = isObject(trainingContainer(template).resources) ? trainingContainer(template).resources : {};
+  const resources: Json = isObject(trainingContainer(template)?.resources) ? trainingContainer(template)!.resources : {};
   const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
   const gpus = gpuCount(resources);
   const shown = (name: string) => (pick(name) === undefined ? undefined : String(pick(name)));
   return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: shown('cpu'), memoryPerPod: shown('memory') };
 }
 
-function trainingContainer(template: unknown): Json {
-  const containers: unknown[] = isObject(template) && Array.isArray(template.spec?.containers) ? template.spec.containers : [];
-  return (containers.find(c => isObject(c) && c.name === 'pytorch') ?? {}) as Json;
-}
-
-function masterPort(spec: Json): number {
-  const ports: unknown = trainingContainer(spec.pytorchReplicaSpecs?.Master?.template).ports;
-  return (Array.isArray(ports) ? ports.find(p => isObject(p) && p.name === 'pytorchjob-port')?.containerPort : undefined) ?? DEFAULT_PORT;
-}
 
 /** `pods × processes`, or a formula when torchrun decides the count on the node. */
 function multiply(pods: number, nproc: string): string {

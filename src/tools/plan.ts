@@ -1,5 +1,6 @@
 import { UnusableInputError } from './manifests';
 import { operatorEnv, replicaCount } from '../private/operator-env';
+import { trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
 import { commandLine } from '../rules/torchrun';
 
@@ -76,7 +77,7 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
   for (const type of ['Master', 'Worker']) {
     const replica = replicaSpecs[type];
     if (!isObject(replica)) continue;
-    const container = trainingContainer(replica.template, `${type} replica`);
+    const container = requireTrainingContainer(replica.template, `${type} replica`);
     const containerEnv = resolveEnv(container, provided, missing);
     for (let index = 0; index < replicaCount(replica); index++) {
       const injected = operatorEnv(job, type, index)
@@ -103,7 +104,7 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
 
 function planBatchJob(job: Json, name: string, provided: Json, missing: MissingValue[]): JobPlan {
   const template = job.spec?.template;
-  const container = trainingContainer(template, 'Job');
+  const container = requireTrainingContainer(template, 'Job');
   return {
     kind: 'Job',
     name,
@@ -116,9 +117,8 @@ function planBatchJob(job: Json, name: string, provided: Json, missing: MissingV
   };
 }
 
-function trainingContainer(template: unknown, owner: string): Json {
-  const containers: unknown[] = isObject(template) && Array.isArray(template.spec?.containers) ? template.spec.containers : [];
-  const container = containers.find((c): c is Json => isObject(c) && c.name === 'pytorch');
+function requireTrainingContainer(template: unknown, owner: string): Json {
+  const container = trainingContainer(template);
   if (!container) throw new UnusableInputError(`the ${owner} has no container named "pytorch"`);
   return container;
 }

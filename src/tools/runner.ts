@@ -3,6 +3,7 @@ import { createServer } from 'net';
 import { constants } from 'os';
 import { loadManifests, selectJob } from './manifests';
 import { JobPlan, PodPlan, planJob, SuccessRule } from './plan';
+import { formatTable } from './table';
 
 /** Options of a local run. */
 export interface LocalRunOptions {
@@ -231,8 +232,7 @@ function summary(plan: JobPlan, result: LocalRunResult): string {
   const rows = [['POD', 'EXIT', 'RESTARTS', 'DURATION'], ...result.pods.map(pod => [
     pod.name, pod.exitCode === undefined ? '-' : String(pod.exitCode), String(pod.restarts), `${(pod.durationMs / 1000).toFixed(1)} s`,
   ])];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map(row => row[column].length)));
-  const table = rows.map(row => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  const table = formatTable(rows).join('\n');
   return `\n${table}\n${plan.kind} ${plan.name}: ${result.succeeded ? 'Succeeded' : 'Failed'}: ${result.reason}\n`;
 }
 
