@@ -1,7 +1,8 @@
-// The benchmark's jobs, built with the library (compiled, from lib/): a PyTorchJob with a master and 4 workers,
-// 8 GPUs each, 16 GiB of shared memory, a run policy and env; and an elastic job of 2 to 4 such nodes.
+// The benchmark's jobs, built with the library (compiled, from lib/): a PyTorchJob with a master on on-demand nodes
+// and 4 workers, 8 GPUs and an RDMA device each, IPC_LOCK, one pod per node, an init container and a metrics
+// sidecar, 16 GiB of shared memory, a run policy and env; and an elastic job of 2 to 4 such nodes.
 const { Duration, Size } = require('cdk8s');
-const { Cpu, EnvValue } = require('cdk8s-plus-28');
+const { Capability, Cpu, EnvValue, NodeTaintQuery } = require('cdk8s-plus-28');
 const kf = require('../lib/src');
 
 const common = (name) => ({
@@ -9,8 +10,13 @@ const common = (name) => ({
   image: 'ghcr.io/example/train:2.4.0',
   env: { NCCL_DEBUG: EnvValue.fromValue('WARN'), EPOCHS: EnvValue.fromValue('90') },
   requests: { cpu: Cpu.units(32), memory: Size.gibibytes(256) },
-  limits: { cpu: Cpu.units(32), memory: Size.gibibytes(256), gpu: 8 },
+  limits: { cpu: Cpu.units(32), memory: Size.gibibytes(256), gpu: 8, extended: [kf.ExtendedResource.of('rdma/ib', 1)] },
+  securityContext: { addCapabilities: [Capability.IPC_LOCK] },
   sharedMemory: kf.SharedMemory.enabled(Size.gibibytes(16)),
+  onePodPerNode: true,
+  tolerations: [NodeTaintQuery.exists('nvidia.com/gpu')],
+  initContainers: [{ name: 'check-fabric', image: 'ghcr.io/example/rdma-tools:1.0', command: ['sh', '-c', 'ibv_devinfo | grep -q PORT_ACTIVE'] }],
+  sidecars: [{ name: 'gpu-metrics', image: 'nvcr.io/nvidia/k8s/dcgm-exporter:3.3.5', ports: [{ number: 9400, name: 'metrics' }] }],
 });
 
 /** Adds job `i` of each kind to `chart`. */
@@ -19,6 +25,7 @@ function addJobs(chart, i) {
     ...common(`ddp-${i}`),
     command: ['torchrun', 'train.py'],
     nprocPerNode: kf.NprocPerNode.count(8),
+    master: new kf.Master({ nodeSelector: { 'node.example.com/lifecycle': 'on-demand' } }),
     worker: new kf.Worker({ replicas: 4 }),
     runPolicy: new kf.RunPolicy({ cleanPodPolicy: kf.CleanPodPolicy.RUNNING, backoffLimit: 3, activeDeadline: Duration.hours(12) }),
   });

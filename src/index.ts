@@ -1,6 +1,9 @@
+export * from './container';
 export * from './elastic';
 export * from './entrypoint';
 export * from './nproc-per-node';
+export * from './placement';
+export * from './pod-options';
 export * from './pytorch-elastic-job';
 export * from './pytorch-job';
 export * from './replica';
@@ -10,5 +13,6 @@ export * from './run-policy';
 export * from './security-context';
 export * from './shared-memory';
 export * from './start-method';
+export * from './training-job';
 export * from './training-job-props';
 export * from './volume';

@@ -1,17 +1,19 @@
-import { ApiObject } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Elastic } from './elastic';
 import { Entrypoint } from './entrypoint';
 import type { PyTorchJobSpecElasticPolicy } from '../imports/kubeflow.org';
-import { BATCH_JOB_GVK, PYTORCHJOB_GVK } from './private/gvk';
-import { addCheckedObject } from './private/manifest';
-import { EnvVar, PodTemplateInput, renderPodTemplate } from './private/pod-template';
-import { replicaSpecRenderer } from './private/replica-spec';
-import { renderBatchRunPolicy, renderRunPolicy } from './private/run-policy';
-import { TORCHRUN, torchrunFlags } from './private/torchrun';
+import { addCheckedObject } from './render/checked-object';
+import { BATCH_JOB_GVK, PYTORCHJOB_GVK } from './render/gvk';
+import { PodModel } from './render/model';
+import { renderPodTemplate } from './render/pod-template';
+import { ReplicaSpecInput, replicaSpecRenderer } from './render/replica-spec';
+import { renderBatchRunPolicy, renderRunPolicy } from './render/run-policy';
+import { TORCHRUN, torchrunFlags } from './render/torchrun';
 import { checkTrainingBatchJob } from './rules/batch-job';
+import { JOB_NAME_LABEL, OPERATOR_JOB_NAME_LABEL } from './rules/facts';
 import { checkPyTorchJob } from './rules/pytorchjob';
+import { TrainingJob } from './training-job';
 import { TrainingJobProps } from './training-job-props';
 
 /**
@@ -46,40 +48,47 @@ export interface PyTorchElasticJobProps extends TrainingJobProps {
  *
  * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/#elastic-training
  */
-export class PyTorchElasticJob extends Construct {
-  /** The Job or PyTorchJob object. */
-  public readonly apiObject: ApiObject;
-  /** The job's name. */
-  public readonly name: string;
+export class PyTorchElasticJob extends TrainingJob {
   /** torchrun's settings. */
   public readonly elastic: Elastic;
 
   public constructor(scope: Construct, id: string, props: PyTorchElasticJobProps) {
-    super(scope, id);
+    super(scope, id, props);
     const elastic = this.elastic = props.elastic ?? new Elastic();
-    const nproc = Number(elastic.nprocPerNode.value);
-    const template: PodTemplateInput = {
-      job: props,
-      command: [...props.command ?? TORCHRUN, ...torchrunFlags(elastic), ...props.entrypoint.torchrunArgs],
-      args: props.args,
-      // The Flyte plugin's rule, written into the manifest: one OpenMP thread per process unless the user says otherwise.
-      defaultEnv: nproc > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' } as EnvVar] : [],
-    };
     if (elastic.isSingleNode && props.port !== undefined) {
       throw new Error(`port: ${props.port} has no use in a single-node job: torchrun --standalone rendezvouses inside the pod, on a port it picks`);
     }
     if (elastic.isSingleNode && elastic.metrics !== undefined) {
       throw new Error('elastic.metrics: a single-node job has no Workers to autoscale: give nnodes a range of several nodes');
     }
-    this.apiObject = elastic.isSingleNode
-      ? addCheckedObject(this, BATCH_JOB_GVK, props.metadata, renderBatchJobSpec(elastic, template), checkTrainingBatchJob)
-      : addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, renderElasticSpec(elastic, template, props.port), checkPyTorchJob,
-        `-worker-${elastic.nnodes.max - 1}`);
-    this.name = this.apiObject.name;
+    const nproc = Number(elastic.nprocPerNode.value);
+    // Rendered now, not at synth: it depends on the props alone, so a bad value is refused where the job is built.
+    const command = [...props.command ?? TORCHRUN, ...torchrunFlags(elastic), ...props.entrypoint.torchrunArgs];
+    const pod = (ownPods: { [label: string]: string }): PodModel => ({
+      options: this._jobPodOptions(),
+      image: props.image,
+      command,
+      args: props.args,
+      // The Flyte plugin's rule, written into the manifest: one OpenMP thread per process unless the user says otherwise.
+      defaultEnv: nproc > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' }] : [],
+      ownPods,
+    });
+    if (elastic.isSingleNode) {
+      const batchRunPolicy = renderBatchRunPolicy(elastic.runPolicy);
+      this._setApiObject(addCheckedObject(this, BATCH_JOB_GVK, props.metadata, () => ({
+        ...batchRunPolicy,
+        template: renderPodTemplate({ ...pod({ [JOB_NAME_LABEL]: this.name }), restartPolicy: 'Never' }),
+      }), checkTrainingBatchJob));
+    } else {
+      const runPolicy = renderRunPolicy(elastic.runPolicy);
+      this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, props.metadata,
+        () => renderElasticSpec(elastic, { ...pod({ [OPERATOR_JOB_NAME_LABEL]: this.name }), port: props.port }, runPolicy),
+        checkPyTorchJob, `-worker-${elastic.nnodes.max - 1}`));
+    }
   }
 }
 
-function renderElasticSpec(elastic: Elastic, template: PodTemplateInput, port: number | undefined) {
+function renderElasticSpec(elastic: Elastic, pod: ReplicaSpecInput, runPolicy: unknown) {
   const rdzvConf = Object.entries(elastic.rdzvConfigs).map(([key, value]) => ({ key, value }));
   // Typed by the generated L1, so that a misspelt field fails to compile (the metrics are cdk8s-plus's own JSON).
   const elasticPolicy: Omit<PyTorchJobSpecElasticPolicy, 'metrics'> & { metrics?: unknown[] } = {
@@ -93,17 +102,10 @@ function renderElasticSpec(elastic: Elastic, template: PodTemplateInput, port: n
   };
   return {
     pytorchReplicaSpecs: {
-      Worker: replicaSpecRenderer({ ...template, port })(elastic.nnodes.max),
+      Worker: replicaSpecRenderer(pod)('Worker', elastic.nnodes.max),
     },
     elasticPolicy,
     nprocPerNode: elastic.nprocPerNode.value,
-    runPolicy: renderRunPolicy(elastic.runPolicy),
-  };
-}
-
-function renderBatchJobSpec(elastic: Elastic, template: PodTemplateInput) {
-  return {
-    ...renderBatchRunPolicy(elastic.runPolicy),
-    template: renderPodTemplate({ ...template, podRestartPolicy: 'Never' }),
+    runPolicy,
   };
 }

@@ -1,13 +1,14 @@
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { NprocPerNode } from './nproc-per-node';
-import { PYTORCHJOB_GVK } from './private/gvk';
-import { addCheckedObject } from './private/manifest';
-import { replicaSpecRenderer } from './private/replica-spec';
-import { renderRunPolicy } from './private/run-policy';
+import { addCheckedObject } from './render/checked-object';
+import { PYTORCHJOB_GVK } from './render/gvk';
+import { replicaSpecRenderer } from './render/replica-spec';
+import { renderRunPolicy } from './render/run-policy';
 import { Master, Worker } from './replica';
+import { OPERATOR_JOB_NAME_LABEL } from './rules/facts';
 import { checkPyTorchJob } from './rules/pytorchjob';
 import { RunPolicy } from './run-policy';
+import { TrainingJob } from './training-job';
 import { TrainingJobProps } from './training-job-props';
 
 /**
@@ -57,32 +58,32 @@ export interface PyTorchJobProps extends TrainingJobProps {
  *
  * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
  */
-export class PyTorchJob extends Construct {
-  /** The PyTorchJob object. */
-  public readonly apiObject: ApiObject;
-  /** The job's name, which prefixes its pods and Services. */
-  public readonly name: string;
+export class PyTorchJob extends TrainingJob {
   /** The Master replica. */
   public readonly master: Master;
   /** The Worker replicas. */
   public readonly worker: Worker;
 
   public constructor(scope: Construct, id: string, props: PyTorchJobProps) {
-    super(scope, id);
+    super(scope, id, props);
     this.master = props.master ?? new Master();
     this.worker = props.worker;
-    const replicaSpec = replicaSpecRenderer({ job: props, port: props.port });
-    // The parts are compact already; cdk8s drops the undefined fields left here.
-    const spec = {
-      pytorchReplicaSpecs: {
-        Master: replicaSpec(this.master.replicas, this.master.props),
-        Worker: replicaSpec(this.worker.replicas, this.worker.props),
-      },
-      runPolicy: renderRunPolicy(props.runPolicy),
-      nprocPerNode: props.nprocPerNode?.value,
-    };
     const podSuffix = `-${this.worker.replicas > 1 ? `worker-${this.worker.replicas - 1}` : 'master-0'}`;
-    this.apiObject = addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, spec, checkPyTorchJob, podSuffix);
-    this.name = this.apiObject.name;
+    // Rendered now, not at synth: it depends on the props alone, so a bad value is refused where the job is built.
+    const runPolicy = renderRunPolicy(props.runPolicy);
+    this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, () => {
+      const replicaSpec = replicaSpecRenderer({
+        options: this._jobPodOptions(), image: props.image, port: props.port, ownPods: { [OPERATOR_JOB_NAME_LABEL]: this.name },
+      });
+      // The parts are compact already; cdk8s drops the undefined fields left here.
+      return {
+        pytorchReplicaSpecs: {
+          Master: replicaSpec('Master', this.master.replicas, this.master.props),
+          Worker: replicaSpec('Worker', this.worker.replicas, this.worker.props),
+        },
+        runPolicy,
+        nprocPerNode: props.nprocPerNode?.value,
+      };
+    }, checkPyTorchJob, podSuffix));
   }
 }

@@ -1,11 +1,10 @@
-import { NodeTaintQuery } from 'cdk8s-plus-28';
-import { Resources } from './resources';
+import { PodOptions } from './pod-options';
 import { RestartPolicy } from './restart-policy';
 
 /**
- * Settings of one replica type (Master or Worker). Anything left unset is inherited from the job.
+ * Settings of one replica type (Master or Worker): every pod option, merged over the job's as `PodOptions` says.
  */
-export interface ReplicaProps {
+export interface ReplicaProps extends PodOptions {
   /**
    * Container image of this replica's `pytorch` container.
    * @default - the job's image
@@ -14,40 +13,12 @@ export interface ReplicaProps {
   readonly image?: string;
 
   /**
-   * Resource requests; each key set here replaces the job's, the others are inherited.
-   * @default - the job's requests
-   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
-   */
-  readonly requests?: Resources;
-
-  /**
-   * Resource limits; each key set here replaces the job's, the others are inherited.
-   * @default - the job's limits
-   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
-   */
-  readonly limits?: Resources;
-
-  /**
    * What the operator does when one of this replica's pods fails.
    * Written explicitly, so the manifest does not depend on the operator's default (`OnFailure`, which its CRD text misstates).
    * @default RestartPolicy.ON_FAILURE
    * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/pytorch/
    */
   readonly restartPolicy?: RestartPolicy;
-
-  /**
-   * Node labels this replica's pods must match, merged key by key over the job's node selector.
-   * @default - the job's node selector
-   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodeselector
-   */
-  readonly nodeSelector?: { [label: string]: string };
-
-  /**
-   * Taints this replica's pods tolerate, in addition to the job's tolerations.
-   * @default - the job's tolerations only
-   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
-   */
-  readonly tolerations?: NodeTaintQuery[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
+import { renderSize } from './render/units';
 
 /**
  * The name of an accelerator resource that a device plugin advertises on the nodes.
@@ -23,6 +24,48 @@ export class GpuResource {
   private constructor(
     /** The Kubernetes resource name. */
     public readonly name: string,
+  ) {}
+}
+
+/**
+ * A resource that a device plugin or the kubelet counts and never overcommits: RDMA and EFA interfaces, MIG slices,
+ * hugepages. The API server requires its request to equal its limit, so give it in `limits` (the request follows).
+ *
+ * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources
+ */
+export class ExtendedResource {
+  /**
+   * Any extended resource by the name the nodes advertise, such as `rdma/ib` or `rdma/hca_shared_devices_a`
+   * (the RDMA shared-device plugin) or `nvidia.com/mig-1g.5gb`.
+   * @param name the resource name, domain-prefixed
+   * @param count whole devices
+   */
+  public static of(name: string, count: number): ExtendedResource {
+    return new ExtendedResource(name, count);
+  }
+
+  /**
+   * AWS Elastic Fabric Adapter interfaces (`vpc.amazonaws.com/efa`), from the EFA device plugin.
+   * @param count interfaces, for example 32 on a p5.48xlarge
+   */
+  public static efa(count: number): ExtendedResource {
+    return new ExtendedResource('vpc.amazonaws.com/efa', count);
+  }
+
+  /**
+   * Hugepages of one page size (`hugepages-2Mi`, `hugepages-1Gi`), pre-allocated on the node.
+   * @param pageSize the page size, 2 MiB or 1 GiB on x86
+   * @param total how much memory in such pages, a whole multiple of the page size
+   */
+  public static hugepages(pageSize: Size, total: Size): ExtendedResource {
+    return new ExtendedResource(`hugepages-${renderSize(pageSize)}`, renderSize(total));
+  }
+
+  private constructor(
+    /** The Kubernetes resource name. */
+    public readonly name: string,
+    /** @internal */
+    public readonly _quantity: string | number,
   ) {}
 }
 
@@ -67,4 +110,11 @@ export interface Resources {
    * @see https://kubernetes.io/docs/concepts/extend-kubernetes/compute-storage-net/device-plugins/
    */
   readonly gpuResource?: GpuResource;
+
+  /**
+   * Other resources that are never overcommitted (RDMA, EFA, MIG slices, hugepages); merged over inherited ones by name.
+   * @default - none
+   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#extended-resources
+   */
+  readonly extended?: ExtendedResource[];
 }

@@ -1,4 +1,5 @@
 import { Size } from 'cdk8s';
+import { SHARED_MEMORY_PATH } from './rules/facts';
 
 /**
  * The `/dev/shm` of the training container. Container runtimes give it 64 MiB, which PyTorch
@@ -8,7 +9,7 @@ import { Size } from 'cdk8s';
  */
 export class SharedMemory {
   /** The path the volume is mounted at. */
-  public static readonly MOUNT_PATH = '/dev/shm';
+  public static readonly MOUNT_PATH = SHARED_MEMORY_PATH;
   /** The name of the volume. */
   public static readonly VOLUME_NAME = 'shm';
 

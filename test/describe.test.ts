@@ -47,6 +47,14 @@ pods: 1   GPUs: 4   world size: 4
 rendezvous: localhost (torchrun --standalone, inside the pod)
 `;
 
+const INFINIBAND_TABLE = `PyTorchJob llm-ib-2x8
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Master   1     8              8         96       1Ti
+Worker   1     8              8         96       1Ti
+pods: 2   GPUs: 16   world size: 16
+rendezvous: llm-ib-2x8-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
+`;
+
 const CPU_TABLE = `PyTorchJob mnist-cpu
 REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
 Master   1     auto           0         4        4Gi
@@ -81,7 +89,7 @@ describe('kfpytorch describe on the example app', () => {
 
   test('a folder: every job of its YAML files, in file-name order; a format describe does not write is refused', async () => {
     expect(await kfpytorch('describe', examples)).toEqual({
-      status: 0, stdout: [CPU_TABLE, DDP_TABLE, ELASTIC_TABLE, SINGLE_NODE_TABLE].join('\n'), stderr: '',
+      status: 0, stdout: [CPU_TABLE, DDP_TABLE, ELASTIC_TABLE, SINGLE_NODE_TABLE, INFINIBAND_TABLE].join('\n'), stderr: '',
     });
     expect(await kfpytorch('describe', examples, '--format', 'json'))
       .toEqual({ status: 2, stdout: '', stderr: 'kfpytorch: --format "json": describe writes text or mermaid\n' });

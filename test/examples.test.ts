@@ -7,7 +7,7 @@ import { buildExampleApp } from '../examples/main';
 import { PyTorchJob as PyTorchJobL1 } from '../imports/kubeflow.org';
 import { validatePodTemplateSchema } from './support/crd-schema';
 import { expectValidJobs, Manifest } from './support/synth';
-import { PYTORCHJOB_GVK } from '../src/private/gvk';
+import { PYTORCHJOB_GVK } from '../src/render/gvk';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
 import { formatProblem } from '../src/rules/problem';
 import { runLocally } from '../src/tools/runner';
@@ -29,6 +29,7 @@ function readManifests(path: string): Manifest[] {
 test('the example app writes one file per chart', () => {
   expect(synthExamples().files).toEqual([
     'cpu-mnist.k8s.yaml', 'ddp-resnet50.k8s.yaml', 'elastic-multi-node.k8s.yaml', 'elastic-single-node.k8s.yaml',
+    'infiniband-2x8.k8s.yaml',
   ]);
 });
 
@@ -36,9 +37,9 @@ test('every example manifest passes the CRD schema and the manifest rules', () =
   const { dir, files } = synthExamples();
   const manifests = files.flatMap(file => readManifests(join(dir, file)));
   expect(manifests.map(m => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
-    'Job/bert-finetune', 'PyTorchJob/gpt-pretrain', 'PyTorchJob/mnist-cpu', 'PyTorchJob/resnet50-ddp',
+    'Job/bert-finetune', 'PyTorchJob/gpt-pretrain', 'PyTorchJob/llm-ib-2x8', 'PyTorchJob/mnist-cpu', 'PyTorchJob/resnet50-ddp',
   ]);
-  expect(expectValidJobs(manifests)).toHaveLength(3);
+  expect(expectValidJobs(manifests)).toHaveLength(4);
   for (const job of manifests.filter(m => m.kind === 'Job')) {
     expect(validatePodTemplateSchema(job.spec.template)).toEqual([]);
     expect(checkTrainingBatchJob(job).map(formatProblem)).toEqual([]);

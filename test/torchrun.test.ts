@@ -7,7 +7,7 @@ import { Chart, Testing } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
 import { Elastic, ElasticProps, Entrypoint, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchElasticJobProps } from '../src';
 import { elasticContainer, Manifest, plainEnv, synthElastic } from './support/synth-elastic';
-import { operatorEnv } from '../src/private/operator-env';
+import { operatorEnv } from '../src/rules/operator-env';
 
 /*
  * Runs what the synthesized manifests say, with the real torchrun from Debian's python3-torch (torch 1.13, gloo on

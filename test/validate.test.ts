@@ -7,7 +7,7 @@ import { crdPath } from './support/crd-schema';
 
 const CRD_ENV = 'KFPYTORCH_CRD';
 const NO_SCHEMA_NOTE = 'kfpytorch: schema not checked: give the CRD with --crd FILE or KFPYTORCH_CRD\n';
-const CLEAN_EXAMPLES = '4 training job(s) checked, 0 problem(s)\n';
+const CLEAN_EXAMPLES = '5 training job(s) checked, 0 problem(s)\n';
 
 /** A stack trace line, as Node prints one (`    at fn (file:1:2)`). */
 const STACK_FRAME = /^\s+at /m;
@@ -122,7 +122,7 @@ afterAll(() => {
 describe('the example app validates clean', () => {
   test('each synthesized file, with --crd', async () => {
     const files = readdirSync(examples).sort().map(name => join(examples, name));
-    expect(files).toHaveLength(4);
+    expect(files).toHaveLength(5);
     expect(await kfpytorch('validate', ...files, '--crd', crdPath())).toEqual({ status: 0, stdout: CLEAN_EXAMPLES, stderr: '' });
   });
 
@@ -147,7 +147,7 @@ describe('the example app validates clean', () => {
   test('--format json of a clean run', async () => {
     const run = await kfpytorch('validate', examples, '--crd', crdPath(), '--format', 'json');
     expect(run.status).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ problems: [], unusable: [], checked: 4, skipped: 0 });
+    expect(JSON.parse(run.stdout)).toEqual({ problems: [], unusable: [], checked: 5, skipped: 0 });
   });
 });
 
@@ -229,7 +229,7 @@ describe('a broken manifest', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout.split('\n')).toEqual([
       ...lines(nested, [SCHEMA_PROBLEM, ...RULE_PROBLEMS]),
-      '6 training job(s) checked, 4 problem(s), 1 other object(s) passed over',
+      '7 training job(s) checked, 4 problem(s), 1 other object(s) passed over',
       '',
     ]);
   });
@@ -431,7 +431,7 @@ spec:
     expect((await kfpytorch('validate', file, '--crd', crdPath())).status).toBe(1);
   });
 
-  test('a Master whose containers (or ports) are not a list: TypeError in src/private/operator-env.ts trainingPort()', async () => {
+  test('a Master whose containers (or ports) are not a list: TypeError in src/rules/operator-env.ts trainingPort()', async () => {
     const file = write('bugs/master-containers.yaml', `apiVersion: kubeflow.org/v1
 kind: PyTorchJob
 metadata: {name: ddp}

@@ -1,6 +1,7 @@
+import { UnusableInputError } from '../rules/problem';
 import { CrdSchema } from '../rules/schema';
 import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
-import { isTrainingJob, loadManifests, selectJob, UnusableInputError } from '../tools/manifests';
+import { isTrainingJob, loadManifests, selectJob } from '../tools/manifests';
 import { runLocally } from '../tools/runner';
 import { expandPaths, formatReport, validatePaths } from '../tools/validate';
 

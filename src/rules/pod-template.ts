@@ -1,14 +1,18 @@
+import {
+  ALL_CAPABILITIES, CAPABILITY_PREFIX, CONTAINER_RESTART_POLICIES, DEFAULT_PROTOCOL, HUGEPAGES_PREFIX, LINUX_CAPABILITIES,
+  SHARED_MEMORY_PATH, SIDECAR_RESTART_POLICY, TRAINING_CONTAINER_NAME,
+} from './facts';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { parseQuantity } from './quantity';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 
-/** The container the operator trains in, and the only one it injects its port into. */
-export const TRAINING_CONTAINER_NAME = 'pytorch';
-/** Resources the kubelet may overcommit; any other (GPUs, devices) is an extended resource. */
+/** Resources a request may overcommit; hugepages may not, and any other (GPUs, devices) is an extended resource. */
 const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage']);
-const SHARED_MEMORY_PATH = '/dev/shm';
 const MAX_PORT = 65535;
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_LABEL_LENGTH = 63;
+const CAPABILITIES = new Set(LINUX_CAPABILITIES);
 
 /** The `pytorch` container of a pod template, whatever else the manifest holds there. */
 export function trainingContainer(template: unknown): Json | undefined {
@@ -18,24 +22,45 @@ export function trainingContainer(template: unknown): Json | undefined {
 
 /** Every container needs an image: the webhook refuses a PyTorchJob without one, the API server a Job. */
 export function checkImages(containers: readonly unknown[], path: string, kind: ProblemKind): Problem[] {
-  return containers.flatMap((container, i) => {
-    const image = isObject(container) ? container.image : undefined;
-    return typeof image === 'string' && image.trim() !== ''
-      ? [] : [{ path: `${path}[${i}].image`, message: `${show(image)} is empty: every container needs an image`, kind }];
-  });
+  return containers.flatMap((container, i) => checkImage(isObject(container) ? container.image : undefined, `${path}[${i}].image`, kind));
+}
+
+function checkImage(image: unknown, path: string, kind: ProblemKind): Problem[] {
+  return typeof image === 'string' && image.trim() !== '' ? [] : [{ path, message: `${show(image)} is empty: every container needs an image`, kind }];
+}
+
+/** What the controller adds to the pods it creates from a template, besides what the template says. */
+export interface PodAdditions {
+  /** The operator's `init-pytorch`, which it appends to the init containers of Worker pods in a job with a Master. */
+  readonly initContainers?: readonly string[];
+  /** Ports the controller gives a container, by container name (the operator's default `pytorchjob-port`). */
+  readonly ports?: { readonly [container: string]: readonly Json[] };
+  /**
+   * Leave the names of the regular containers unchecked: the webhook already refuses the replica for having no
+   * container named `pytorch`, and renaming one of them is the fix that message asks for.
+   */
+  readonly containerNamesReported?: boolean;
+}
+
+/** One container of a pod, regular or init, with where it is written. */
+interface PodContainer {
+  readonly container: Json;
+  readonly path: string;
+  readonly init: boolean;
 }
 
 /**
  * Checks a pod template for what the API server or the kubelet refuses only when the pod is created:
- * resources, environment variables, volumes and mounts.
+ * container names, resources, environment variables, volumes and mounts, ports, restart policies and
+ * capabilities, of the containers and the init containers alike.
  *
  * @param path the template's field path, e.g. `spec.pytorchReplicaSpecs[Worker].template`
- * @param injectedEnv names the controller appends to every container, which the user must not set
+ * @param injectedEnv names the controller appends to every regular container, which the user must not set
+ * @param additions what the controller adds to the pod besides
  */
-export function checkPodTemplate(template: unknown, path: string, injectedEnv: ReadonlySet<string>): Problem[] {
+export function checkPodTemplate(template: unknown, path: string, injectedEnv: ReadonlySet<string>, additions: PodAdditions = {}): Problem[] {
   const spec: Json = isObject(template) && isObject(template.spec) ? template.spec : {};
   const problems: Problem[] = [];
-  const containers: unknown[] = Array.isArray(spec.containers) ? spec.containers : [];
   const volumes: unknown[] = Array.isArray(spec.volumes) ? spec.volumes : [];
   const volumeNames = new Set<string>();
   volumes.forEach((volume, i) => {
@@ -45,16 +70,71 @@ export function checkPodTemplate(template: unknown, path: string, injectedEnv: R
     }
     volumeNames.add(name);
   });
-  containers.forEach((container, i) => {
-    if (!isObject(container)) return;
-    const containerPath = `${path}.spec.containers[${i}]`;
+  const containers = podContainers(spec, path);
+  const noInjectedEnv: ReadonlySet<string> = new Set();
+  for (const { container, path: containerPath, init } of containers) {
+    // The callers check the images of the regular containers: the webhook refuses a PyTorchJob without one.
+    if (init) problems.push(...checkImage(container.image, `${containerPath}.image`, OPERATIONAL));
     problems.push(
+      ...checkContainerName(container.name, `${containerPath}.name`, init, additions),
       ...checkResources(container.resources, `${containerPath}.resources`),
-      ...checkEnv(container.env, `${containerPath}.env`, injectedEnv),
+      ...checkEnv(container.env, `${containerPath}.env`, init ? noInjectedEnv : injectedEnv),
       ...checkMounts(container.volumeMounts, `${containerPath}.volumeMounts`, volumeNames),
       ...checkPorts(container.ports, `${containerPath}.ports`),
+      ...init ? [] : checkHostNetworkPorts(spec.hostNetwork, container.ports, `${containerPath}.ports`),
+      ...checkContainerRestartPolicy(container.restartPolicy, `${containerPath}.restartPolicy`),
+      ...checkCapabilities(container.securityContext, `${containerPath}.securityContext.capabilities`),
     );
-  });
+  }
+  problems.push(...checkUniqueNames(containers, additions), ...checkSharedPorts(containers, additions));
+  return problems;
+}
+
+/** The regular containers, then the init containers, of a pod spec. */
+function podContainers(spec: Json, path: string): PodContainer[] {
+  const list = (field: 'containers' | 'initContainers'): PodContainer[] => (Array.isArray(spec[field]) ? spec[field] as unknown[] : [])
+    .map((container, index) => ({ container, path: `${path}.spec.${field}[${index}]`, init: field === 'initContainers' }))
+    .filter((entry): entry is PodContainer => isObject(entry.container));
+  return [...list('containers'), ...list('initContainers')];
+}
+
+function describeContainer({ container, init }: PodContainer): string {
+  return `${init ? 'init container' : 'container'} ${show(container.name)}`;
+}
+
+/** A native sidecar: an init container that restarts always and so runs beside the main containers. */
+function isSidecar(entry: PodContainer): boolean {
+  return entry.init && entry.container.restartPolicy === SIDECAR_RESTART_POLICY;
+}
+
+/** Container names are DNS-1123 labels, as the API server requires. */
+function checkContainerName(name: unknown, path: string, init: boolean, additions: PodAdditions): Problem[] {
+  if (!init && additions.containerNamesReported) return [];
+  if (typeof name === 'string' && DNS_1123_LABEL.test(name) && name.length <= MAX_LABEL_LENGTH) return [];
+  return [{
+    path,
+    message: `${show(name)} is not a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`,
+    kind: OPERATIONAL,
+  }];
+}
+
+/** The API server refuses a pod whose containers and init containers share a name, theirs or one the controller adds. */
+function checkUniqueNames(containers: readonly PodContainer[], additions: PodAdditions): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<unknown>();
+  for (const { container, path } of containers) {
+    if (typeof container.name !== 'string') continue;
+    if (seen.has(container.name)) {
+      problems.push({ path: `${path}.name`, message: `${show(container.name)} names two containers: the containers and init containers of a pod each need their own name`, kind: OPERATIONAL });
+    } else if (additions.initContainers?.includes(container.name)) {
+      problems.push({
+        path: `${path}.name`,
+        message: `${show(container.name)} is the name of the init container the operator adds to Worker pods of a job with a Master: choose another name`,
+        kind: OPERATIONAL,
+      });
+    }
+    seen.add(container.name);
+  }
   return problems;
 }
 
@@ -66,12 +146,19 @@ function checkResources(resources: unknown, path: string): Problem[] {
   for (const [list, values] of [['requests', requests], ['limits', limits]] as const) {
     for (const [name, value] of Object.entries(values)) {
       const quantity = parseQuantity(value);
+      const pageSize = hugePageSize(name);
       if (quantity === undefined) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a Kubernetes quantity (such as 4, 500m or 16Gi)`, kind: OPERATIONAL });
       } else if (quantity < 0) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is negative: a resource quantity must be at least 0`, kind: OPERATIONAL });
       } else if (isExtendedResource(name) && !Number.isInteger(quantity)) {
         problems.push({ path: `${path}.${list}[${name}]`, message: `${show(value)} is not a whole number: ${name} is counted in whole devices`, kind: OPERATIONAL });
+      } else if (pageSize !== undefined && Math.ceil(quantity) % pageSize !== 0) {
+        problems.push({
+          path: `${path}.${list}[${name}]`,
+          message: `${show(value)} is not a whole number of ${name.slice(HUGEPAGES_PREFIX.length)} pages: ${name} is allocated in whole pages`,
+          kind: OPERATIONAL,
+        });
       }
     }
   }
@@ -80,17 +167,29 @@ function checkResources(resources: unknown, path: string): Problem[] {
     const limit = limits[name];
     const limited = parseQuantity(limit);
     if (requested === undefined) continue;
-    if (isExtendedResource(name)) {
+    if (isExtendedResource(name) || isHugePages(name)) {
+      // Neither can be overcommitted: the API server wants the limit written, and equal.
       if (requested !== limited) {
         problems.push({
           path: `${path}.requests[${name}]`,
-          message: `${show(request)} differs from limits[${name}] ${show(limit)}: an extended resource such as a GPU must have a limit equal to its request`,
+          message: `${show(request)} differs from limits[${name}] ${show(limit)}: ${isHugePages(name)
+            ? 'hugepages must have a limit equal to their request'
+            : 'an extended resource such as a GPU must have a limit equal to its request'}`,
           kind: OPERATIONAL,
         });
       }
     } else if (limited !== undefined && requested > limited) {
       problems.push({ path: `${path}.requests[${name}]`, message: `${show(request)} is above its limit ${show(limit)}: a request may not exceed its limit`, kind: OPERATIONAL });
     }
+  }
+  const names = [...Object.keys(requests), ...Object.keys(limits)];
+  const hugePages = names.find(isHugePages);
+  if (hugePages !== undefined && !names.some(name => name === 'cpu' || name === 'memory')) {
+    problems.push({
+      path,
+      message: `has ${hugePages} but requests or limits neither cpu nor memory: the API server refuses hugepages without cpu or memory`,
+      kind: OPERATIONAL,
+    });
   }
   return problems;
 }
@@ -147,6 +246,110 @@ function checkPorts(ports: unknown, path: string): Problem[] {
 }
 
 /**
+ * With the host's network, the API server takes a hostPort only when it equals the containerPort, or is left out (or 0),
+ * when it is set to the containerPort. It checks the regular containers only.
+ */
+function checkHostNetworkPorts(hostNetwork: unknown, ports: unknown, path: string): Problem[] {
+  if (hostNetwork !== true || !Array.isArray(ports)) return [];
+  const differs = (port: Json) => port.hostPort !== undefined && port.hostPort !== 0 && port.hostPort !== port.containerPort;
+  return ports.flatMap((port, i) => (isObject(port) && differs(port) ? [{
+    path: `${path}[${i}].hostPort`,
+    message: `${show(port.hostPort)} differs from containerPort ${show(port.containerPort)}: with hostNetwork the API server requires hostPort to equal containerPort (or to be left out)`,
+    kind: OPERATIONAL,
+  }] : []));
+}
+
+/**
+ * A container's own restart policy. `Always` on an init container makes it a native sidecar (Kubernetes 1.29 and later);
+ * from 1.35 (ContainerRestartRules, on by default) every container also takes `OnFailure` and `Never`, and a regular
+ * container `Always`. Before 1.35 the API server refuses those, but the rules cannot tell the cluster's version, so only
+ * a value that no version takes is reported.
+ */
+function checkContainerRestartPolicy(policy: unknown, path: string): Problem[] {
+  if (policy === undefined || CONTAINER_RESTART_POLICIES.includes(policy as string)) return [];
+  return [{ path, message: `${show(policy)} is not a container restart policy: use ${listOf(CONTAINER_RESTART_POLICIES)}`, kind: OPERATIONAL }];
+}
+
+/**
+ * Capability names as the container runtimes read them: containerd and CRI-O upper-case the name and put `CAP_` before
+ * it, so any case works, and `ALL` (any case) means every capability. CRI-O leaves a name that has the prefix alone,
+ * but containerd puts `CAP_` before it all the same (`CAP_CAP_IPC_LOCK`), which runc ignores or refuses: only a name
+ * without the prefix works on both.
+ */
+function checkCapabilities(securityContext: unknown, path: string): Problem[] {
+  const capabilities = isObject(securityContext) && isObject(securityContext.capabilities) ? securityContext.capabilities : {};
+  return (['add', 'drop'] as const).flatMap(list => (Array.isArray(capabilities[list]) ? capabilities[list] as unknown[] : [])
+    .flatMap((name, i): Problem[] => {
+      const at = `${path}.${list}[${i}]`;
+      const upper = typeof name === 'string' ? name.toUpperCase() : undefined;
+      const bare = upper?.startsWith(CAPABILITY_PREFIX) ? upper.slice(CAPABILITY_PREFIX.length) : upper;
+      if (bare === undefined || !(CAPABILITIES.has(bare) || bare === ALL_CAPABILITIES)) {
+        return [{ path: at, message: `${show(name)} is not a Linux capability: use a name such as "IPC_LOCK" or "SYS_NICE"`, kind: OPERATIONAL }];
+      }
+      if (bare !== upper) {
+        return [{
+          path: at,
+          message: `${show(name)} has the ${CAPABILITY_PREFIX} prefix, which containerd adds again (${show(CAPABILITY_PREFIX + upper)}, a name the runtime does not know): write ${show(bare)}`,
+          kind: OPERATIONAL,
+        }];
+      }
+      return [];
+    }));
+}
+
+/**
+ * The containers of a pod share one network namespace: two that run at the same time cannot both listen on a port
+ * and protocol. Regular containers and native sidecars run together; a regular init container runs alone, beside the
+ * sidecars started before it.
+ */
+function checkSharedPorts(containers: readonly PodContainer[], additions: PodAdditions): Problem[] {
+  const problems: Problem[] = [];
+  const taken: PortUse[] = [];
+  // In start order: the init containers, then the regular ones.
+  for (const entry of [...containers.filter(c => c.init), ...containers.filter(c => !c.init)]) {
+    const declared: PortUse[] = (Array.isArray(entry.container.ports) ? entry.container.ports as unknown[] : [])
+      .flatMap((port, index) => portUse(entry, port, index));
+    const implied = typeof entry.container.name === 'string' ? additions.ports?.[entry.container.name] ?? [] : [];
+    const uses = [...declared, ...implied.flatMap(port => portUse(entry, port, undefined))];
+    for (const use of uses) {
+      const other = taken.find(t => t.key === use.key && t.entry !== entry && runTogether(t.entry, entry));
+      // Reported at the port the manifest declares; the operator's own port is not written there.
+      const [at, by] = use.index !== undefined ? [use, other] : [other, use];
+      if (other && at?.index !== undefined && by) {
+        problems.push({
+          path: `${at.entry.path}.ports[${at.index}].containerPort`,
+          message: `${use.key} is also ${by.index === undefined ? 'the port the operator gives' : 'declared by'} ${describeContainer(by.entry)}: the containers of a pod share one network namespace, so only one of them can listen on it`,
+          kind: OPERATIONAL,
+        });
+      }
+    }
+    taken.push(...uses);
+  }
+  return problems;
+}
+
+/** A port a container listens on: declared at `index` of its ports, or (index undefined) given by the controller. */
+interface PortUse {
+  readonly entry: PodContainer;
+  readonly key: string;
+  readonly index?: number;
+}
+
+function portUse(entry: PodContainer, port: unknown, index: number | undefined): PortUse[] {
+  if (!isObject(port) || !isWholeNumber(port.containerPort, 1) || port.containerPort > MAX_PORT) return [];
+  return [{ entry, key: `${port.containerPort}/${port.protocol ?? DEFAULT_PROTOCOL}`, index }];
+}
+
+/** Whether a container runs at the same time as one started after it: a regular init container ends first. */
+function runTogether(earlier: PodContainer, later: PodContainer): boolean {
+  return earlier !== later && (!earlier.init || isSidecar(earlier));
+}
+
+function listOf(values: readonly string[]): string {
+  return `${values.slice(0, -1).map(show).join(', ')} or ${show(values[values.length - 1])}`;
+}
+
+/**
  * Several processes in one pod share `/dev/shm`; the container runtime's own is 64 MiB, which DataLoader
  * workers and NCCL exhaust. A memory-backed volume must be mounted there.
  */
@@ -177,6 +380,19 @@ export function gpuCount(resources: unknown): number {
   return Math.max(...counts);
 }
 
+/** Devices and the like (a GPU): not overcommittable, counted in whole units. */
 function isExtendedResource(name: string): boolean {
-  return !STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-');
+  return !STANDARD_RESOURCES.has(name) && !isHugePages(name);
+}
+
+/** Huge pages (`hugepages-2Mi`): not overcommittable, allocated in whole pages of the size the name gives. */
+function isHugePages(name: string): boolean {
+  return name.startsWith(HUGEPAGES_PREFIX);
+}
+
+/** The page size in bytes that a `hugepages-<size>` resource names; undefined for other resources or an unreadable size. */
+function hugePageSize(name: string): number | undefined {
+  if (!isHugePages(name)) return undefined;
+  const size = parseQuantity(name.slice(HUGEPAGES_PREFIX.length));
+  return size !== undefined && Number.isInteger(size) && size > 0 ? size : undefined;
 }

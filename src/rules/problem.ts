@@ -1,3 +1,6 @@
+/** An input the tools cannot use at all: reported as one line, with exit status 2. */
+export class UnusableInputError extends Error {}
+
 /** Which check found a problem. */
 export enum ProblemKind {
   /** The API server's schema check (the CRD's OpenAPI schema) rejects the object. */

@@ -1,7 +1,12 @@
-import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, TRAINING_CONTAINER_NAME, trainingContainer } from './pod-template';
+import { checkPodAntiAffinity } from './anti-affinity';
+import {
+  CLUSTER_DNS_POLICY, CUSTOM_DNS_POLICY, DEFAULT_PORT, HOST_NETWORK_DNS_POLICY, NODE_DNS_POLICY, OPERATOR_INIT_CONTAINER_NAME, PORT_NAME,
+  TRAINING_CONTAINER_NAME,
+} from './facts';
+import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
+import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, PodAdditions, trainingContainer } from './pod-template';
 import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
-import { operatorEnv, replicaCount } from '../private/operator-env';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -33,6 +38,7 @@ export function checkPyTorchJob(job: Json): Problem[] {
     ...checkElasticPolicy(spec.elasticPolicy, replicaSpecs),
     ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injected)),
     ...checkRunPolicy(spec.runPolicy),
+    ...checkPodAntiAffinity(job),
   ];
 }
 
@@ -150,8 +156,56 @@ function checkReplica(job: Json, type: string, replica: unknown, injected: Reado
   }
   const training = list.findIndex(c => isObject(c) && c.name === TRAINING_CONTAINER_NAME);
   if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`));
-  problems.push(...checkPodTemplate(spec.template, `${path}.template`, injected));
+  problems.push(
+    ...checkPodTemplate(spec.template, `${path}.template`, injected, podAdditions(job, type, spec.template)),
+    ...checkClusterDns(job, spec.template, `${path}.template.spec`),
+  );
   return problems;
+}
+
+/** What the operator adds to the pods of a replica: its default port, and on Workers of a job with a Master, `init-pytorch`. */
+function podAdditions(job: Json, type: string, template: unknown): PodAdditions {
+  const training = trainingContainer(template);
+  const ports: unknown[] = Array.isArray(training?.ports) ? training.ports : [];
+  return {
+    initContainers: type === 'Worker' && job.spec?.pytorchReplicaSpecs?.Master !== undefined ? [OPERATOR_INIT_CONTAINER_NAME] : [],
+    ports: training && !ports.some(port => isObject(port) && port.name === PORT_NAME)
+      ? { [TRAINING_CONTAINER_NAME]: [{ name: PORT_NAME, containerPort: DEFAULT_PORT }] } : {},
+    containerNamesReported: training === undefined,
+  };
+}
+
+/**
+ * On the host's network a pod resolves names with the node's DNS unless its DNS policy is `ClusterFirstWithHostNet`
+ * (an omitted policy means `ClusterFirst`, which falls back to the node's), and the node's DNS does not know the
+ * job's Services, through which the pods find the master or the rendezvous. `None` with nameservers of one's own is
+ * the user's choice.
+ */
+function checkClusterDns(job: Json, template: unknown, path: string): Problem[] {
+  const podSpec: Json = isObject(template) && isObject(template.spec) ? template.spec : {};
+  if (podSpec.hostNetwork !== true) return [];
+  const policy = podSpec.dnsPolicy;
+  const nameservers = isObject(podSpec.dnsConfig) && Array.isArray(podSpec.dnsConfig.nameservers) ? podSpec.dnsConfig.nameservers : [];
+  if (policy === HOST_NETWORK_DNS_POLICY || (policy === CUSTOM_DNS_POLICY && nameservers.length > 0)) return [];
+  // Another value is not a DNS policy at all, which is not this rule's to report.
+  if (policy !== undefined && policy !== CLUSTER_DNS_POLICY && policy !== NODE_DNS_POLICY && policy !== CUSTOM_DNS_POLICY) return [];
+  const service = rendezvousService(job);
+  if (service === undefined) return [];
+  const fix = `use ${show(HOST_NETWORK_DNS_POLICY)}`;
+  const message = policy === CUSTOM_DNS_POLICY
+    ? `${show(policy)} without dnsConfig.nameservers leaves the pod no DNS server to find the Service ${show(service)}: ${fix}`
+    : `${policy === undefined ? `(omitted) means ${show(CLUSTER_DNS_POLICY)}, which` : show(policy)} with hostNetwork resolves names with the node's DNS and cannot find the Service ${show(service)}: ${fix}`;
+  return [{ path: `${path}.dnsPolicy`, message, kind: OPERATIONAL }];
+}
+
+/**
+ * The job's own Service through which its pods meet: the master's with a Master, the first Worker's in an elastic job
+ * without an rdzvHost. Undefined when the address is the user's (an rdzvHost, or a Worker-only job without elastic policy).
+ */
+function rendezvousService(job: Json): string | undefined {
+  const spec: Json = isObject(job.spec) ? job.spec : {};
+  if (isObject(spec.pytorchReplicaSpecs) && spec.pytorchReplicaSpecs.Master !== undefined) return masterAddress(job);
+  return isObject(spec.elasticPolicy) && spec.elasticPolicy.rdzvHost === undefined ? firstWorkerAddress(job) : undefined;
 }
 
 /** `spec.nprocPerNode` only means something to torchrun, and several processes need a real /dev/shm. */

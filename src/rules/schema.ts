@@ -2,8 +2,7 @@ import { readFileSync, statSync } from 'fs';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { Problem, ProblemKind } from './problem';
-import { UnusableInputError } from '../tools/manifests';
+import { Problem, ProblemKind, UnusableInputError } from './problem';
 
 type JsonObject = { [key: string]: unknown };
 

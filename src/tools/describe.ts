@@ -1,6 +1,6 @@
 import { isPyTorchJob } from './manifests';
 import { formatTable } from './table';
-import { replicaCount, trainingPort } from '../private/operator-env';
+import { replicaCount, trainingPort } from '../rules/operator-env';
 import { gpuCount, trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
 import { commandLine, torchrunFlag } from '../rules/torchrun';

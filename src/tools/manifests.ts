@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'fs';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseAllDocuments, visit } from 'yaml';
-import { isObject, Json } from '../rules/problem';
+import { BATCH_JOB_API_VERSION, BATCH_JOB_KIND, PYTORCHJOB_API_VERSION, PYTORCHJOB_KIND, TRAINING_CONTAINER_NAME } from '../rules/facts';
+import { isObject, Json, UnusableInputError } from '../rules/problem';
 
 /** A manifest read from a file, with where it came from. */
 export interface LoadedManifest {
@@ -10,9 +11,6 @@ export interface LoadedManifest {
   readonly document: number;
   readonly manifest: Json;
 }
-
-/** An input the tools cannot use at all: reported as one line, with exit status 2. */
-export class UnusableInputError extends Error {}
 
 /** Larger files are refused rather than read: far more than thousands of synthesized jobs. */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -72,13 +70,13 @@ export function isTrainingJob(manifest: Json): boolean {
 }
 
 export function isPyTorchJob(manifest: Json): boolean {
-  return manifest.apiVersion === 'kubeflow.org/v1' && manifest.kind === 'PyTorchJob';
+  return manifest.apiVersion === PYTORCHJOB_API_VERSION && manifest.kind === PYTORCHJOB_KIND;
 }
 
 export function isTrainingBatchJob(manifest: Json): boolean {
-  return manifest.apiVersion === 'batch/v1' && manifest.kind === 'Job'
+  return manifest.apiVersion === BATCH_JOB_API_VERSION && manifest.kind === BATCH_JOB_KIND
     && Array.isArray(manifest.spec?.template?.spec?.containers)
-    && manifest.spec.template.spec.containers.some((c: unknown) => isObject(c) && c.name === 'pytorch');
+    && manifest.spec.template.spec.containers.some((c: unknown) => isObject(c) && c.name === TRAINING_CONTAINER_NAME);
 }
 
 /** Picks the one job to run: the one named, or the only one there is. */

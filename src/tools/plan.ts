@@ -1,7 +1,6 @@
-import { UnusableInputError } from './manifests';
-import { operatorEnv, replicaCount } from '../private/operator-env';
+import { operatorEnv, replicaCount } from '../rules/operator-env';
 import { trainingContainer } from '../rules/pod-template';
-import { isObject, Json } from '../rules/problem';
+import { isObject, Json, UnusableInputError } from '../rules/problem';
 import { commandLine } from '../rules/torchrun';
 
 /** The address every pod has when the job runs on this machine. */

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'fs';
 import { join } from 'path';
-import { isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest, UnusableInputError } from './manifests';
+import { isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest } from './manifests';
 import { checkTrainingBatchJob } from '../rules/batch-job';
-import { Problem } from '../rules/problem';
+import { Problem, UnusableInputError } from '../rules/problem';
 import { checkPyTorchJob } from '../rules/pytorchjob';
 import { CrdSchema } from '../rules/schema';
 

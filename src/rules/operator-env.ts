@@ -1,9 +1,7 @@
-import { trainingContainer } from '../rules/pod-template';
-import { isObject, Json } from '../rules/problem';
+import { DEFAULT_PORT, PORT_NAME } from './facts';
+import { trainingContainer } from './pod-template';
+import { isObject, Json } from './problem';
 
-/** The port the operator gives the `pytorch` container when it has none named `pytorchjob-port`. */
-export const DEFAULT_PORT = 23456;
-export const PORT_NAME = 'pytorchjob-port';
 
 /** An environment variable the operator appends to a pod's containers. */
 export interface InjectedVar {
@@ -18,14 +16,13 @@ export interface InjectedVar {
 export function operatorEnv(job: Json, replicaType: string, index: number): InjectedVar[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
-  const name = String(job.metadata?.name ?? '');
   const elastic: Json | undefined = isObject(spec.elasticPolicy) ? spec.elasticPolicy : undefined;
   const totalPods = Object.values(replicaSpecs).reduce((sum: number, replica: any) => sum + replicaCount(replica), 0);
   const env: InjectedVar[] = [{ name: 'PYTHONUNBUFFERED', value: '1' }];
 
   if (replicaSpecs.Master !== undefined) {
     const port = String(trainingPort(replicaSpecs.Master));
-    const address = `${name.replace(/\//g, '-')}-master-0`;
+    const address = masterAddress(job);
     const nproc = /^\d+$/.test(String(spec.nprocPerNode ?? '')) ? Number(spec.nprocPerNode) : 1;
     const rank = String(replicaType === 'Master' ? 0 : index + 1);
     env.push(
@@ -46,7 +43,7 @@ export function operatorEnv(job: Json, replicaType: string, index: number): Inje
   const minNodes = elastic.minReplicas ?? elastic.maxReplicas ?? workers;
   const maxNodes = elastic.maxReplicas ?? elastic.minReplicas ?? workers;
   env.push(
-    { name: 'PET_RDZV_ENDPOINT', value: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? trainingPort(replicaSpecs.Worker)}` },
+    { name: 'PET_RDZV_ENDPOINT', value: `${elastic.rdzvHost ?? firstWorkerAddress(job)}:${elastic.rdzvPort ?? trainingPort(replicaSpecs.Worker)}` },
     { name: 'PET_RDZV_BACKEND', value: String(elastic.rdzvBackend ?? 'c10d') },
     { name: 'PET_NNODES', value: `${minNodes}:${maxNodes}` },
   );
@@ -58,6 +55,16 @@ export function operatorEnv(job: Json, replicaType: string, index: number): Inje
   }
   if (elastic.standalone === true) env.push({ name: 'PET_STANDALONE', value: '' });
   return env;
+}
+
+/** The master pod's Service, which the operator gives as `MASTER_ADDR` (any `/` of the job's name made `-`). */
+export function masterAddress(job: Json): string {
+  return `${String(job.metadata?.name ?? '').replace(/\//g, '-')}-master-0`;
+}
+
+/** The first Worker's Service, the operator's rendezvous host of an elastic job without `rdzvHost`. */
+export function firstWorkerAddress(job: Json): string {
+  return `${String(job.metadata?.name ?? '')}-worker-0`;
 }
 
 /** The replica count after the operator's defaulting (an omitted count is 1). */

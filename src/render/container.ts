@@ -1,0 +1,86 @@
+import { ContainerPort, EnvValue, ImagePullPolicy, Protocol } from 'cdk8s-plus-28';
+import { ContainerPortJson, EnvVar, PodModel } from './model';
+import { renderResourceList } from './resources';
+import { ContainerOptions } from '../container';
+import { Resources } from '../resources';
+import { SHARED_MEMORY_PATH, TRAINING_CONTAINER_NAME } from '../rules/facts';
+import { ContainerSecurity } from '../security-context';
+import { SharedMemory } from '../shared-memory';
+import { VolumeMount } from '../volume';
+
+/** The `pytorch` container of a pod. */
+export function renderTrainingContainer(pod: PodModel): object {
+  const options = pod.options;
+  const env = renderEnv(options.env);
+  for (const variable of pod.defaultEnv ?? []) {
+    if (!(options.env && variable.name in options.env)) env.push(variable);
+  }
+  const sharedMemory = options.sharedMemory ?? SharedMemory.enabled();
+  // The shared-memory mount comes first, so that a user's own /dev/shm mount is the one reported as a duplicate.
+  const mounts = sharedMemory.isEnabled ? [{ name: SharedMemory.VOLUME_NAME, mountPath: SHARED_MEMORY_PATH }] : [];
+  mounts.push(...renderMounts(options.volumeMounts));
+  return {
+    name: TRAINING_CONTAINER_NAME,
+    image: pod.image,
+    imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+    command: pod.command ?? options.command,
+    args: pod.args ?? options.args,
+    workingDir: options.workingDir,
+    env: nonEmpty(env),
+    ports: pod.ports,
+    resources: renderResources(options.requests, options.limits),
+    volumeMounts: nonEmpty(mounts),
+    securityContext: renderContainerSecurity(options.securityContext),
+  };
+}
+
+/** A container besides `pytorch`; a native sidecar is an init container that restarts always. */
+export function renderContainer(container: ContainerOptions, sidecar = false): object {
+  return {
+    name: container.name,
+    image: container.image,
+    imagePullPolicy: container.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+    command: container.command,
+    args: container.args,
+    workingDir: container.workingDir,
+    env: nonEmpty(renderEnv(container.env)),
+    ports: container.ports?.map(renderPort),
+    resources: renderResources(container.requests, container.limits),
+    volumeMounts: nonEmpty(renderMounts(container.volumeMounts)),
+    securityContext: renderContainerSecurity(container.securityContext),
+    restartPolicy: sidecar ? 'Always' : undefined,
+  };
+}
+
+function renderEnv(env: { [name: string]: EnvValue } | undefined): EnvVar[] {
+  return Object.entries(env ?? {}).map(([name, value]) => ({ name, value: value.value, valueFrom: value.valueFrom }));
+}
+
+function renderMounts(mounts: readonly VolumeMount[] | undefined): Array<{ name: string; mountPath: string }> {
+  return (mounts ?? []).map(mount => ({ name: mount.volume.name, mountPath: mount.path, readOnly: mount.readOnly, subPath: mount.subPath }));
+}
+
+function renderPort(port: ContainerPort): ContainerPortJson {
+  return { name: port.name, containerPort: port.number, protocol: port.protocol ?? Protocol.TCP, hostPort: port.hostPort, hostIP: port.hostIp };
+}
+
+function renderResources(requests: Resources | undefined, limits: Resources | undefined): object {
+  return { requests: renderResourceList(requests), limits: renderResourceList(limits) };
+}
+
+function renderContainerSecurity(security: ContainerSecurity | undefined): object | undefined {
+  if (!security) return undefined;
+  return {
+    runAsUser: security.runAsUser,
+    runAsGroup: security.runAsGroup,
+    runAsNonRoot: security.runAsNonRoot,
+    privileged: security.privileged,
+    readOnlyRootFilesystem: security.readOnlyRootFilesystem,
+    allowPrivilegeEscalation: security.allowPrivilegeEscalation,
+    capabilities: { add: security.addCapabilities, drop: security.dropCapabilities },
+  };
+}
+
+export function nonEmpty<T>(items: T[]): T[] | undefined {
+  return items.length > 0 ? items : undefined;
+}

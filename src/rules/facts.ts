@@ -1,0 +1,74 @@
+/**
+ * Facts about the objects the training operator, the Job controller and the kubelet read, written once:
+ * the renderers write them, the rules and tools read them.
+ */
+
+/** `kubeflow.org/v1` PyTorchJob (a test compares it with the generated L1 in imports/). */
+export const PYTORCHJOB_API_VERSION = 'kubeflow.org/v1';
+export const PYTORCHJOB_KIND = 'PyTorchJob';
+/** `batch/v1` Job, for single-node torchrun jobs. */
+export const BATCH_JOB_API_VERSION = 'batch/v1';
+export const BATCH_JOB_KIND = 'Job';
+
+/** The container the operator trains in, and the only one it injects its port into. */
+export const TRAINING_CONTAINER_NAME = 'pytorch';
+/** The name of the port through which the pods reach the master or the rendezvous. */
+export const PORT_NAME = 'pytorchjob-port';
+/** The port the operator gives the `pytorch` container when it has none named `pytorchjob-port`. */
+export const DEFAULT_PORT = 23456;
+
+/** Where PyTorch's processes share memory. */
+export const SHARED_MEMORY_PATH = '/dev/shm';
+
+/** The label the training operator puts on every pod of a job, with the job's name as value. */
+export const OPERATOR_JOB_NAME_LABEL = 'training.kubeflow.org/job-name';
+/** The label the training operator puts on every pod: the replica type in lower case (`master`, `worker`). */
+export const OPERATOR_REPLICA_TYPE_LABEL = 'training.kubeflow.org/replica-type';
+/** The label the training operator puts on every pod: the pod's index within its replica type. */
+export const OPERATOR_REPLICA_INDEX_LABEL = 'training.kubeflow.org/replica-index';
+/** The label the Job controller puts on every pod of a Job, with the Job's name as value. */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+/** The node label that names the node: the topology of "one pod per node". */
+export const HOSTNAME_TOPOLOGY = 'kubernetes.io/hostname';
+/** The label the training operator puts on every pod, naming its controller. */
+export const OPERATOR_NAME_LABEL = 'training.kubeflow.org/operator-name';
+/** The value of `training.kubeflow.org/operator-name` on the pods of a PyTorchJob. */
+export const OPERATOR_NAME = 'pytorchjob-controller';
+/** The label the training operator puts on the Master pod (or, without a Master, on Worker 0). */
+export const OPERATOR_JOB_ROLE_LABEL = 'training.kubeflow.org/job-role';
+/** The value of `training.kubeflow.org/job-role`. */
+export const MASTER_ROLE = 'master';
+/** The init container the operator appends to Worker pods of a job with a Master; it waits for the master's DNS name. */
+export const OPERATOR_INIT_CONTAINER_NAME = 'init-pytorch';
+
+/** A container's restart policies the API server knows (Kubernetes 1.35 and later take them on every container). */
+export const CONTAINER_RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+/** The restart policy that makes an init container a native sidecar, running beside the main containers. */
+export const SIDECAR_RESTART_POLICY = 'Always';
+/** The protocol of a container port that names none. */
+export const DEFAULT_PROTOCOL = 'TCP';
+/** The default DNS policy: the cluster's DNS, except on the host network, where it falls back to the node's. */
+export const CLUSTER_DNS_POLICY = 'ClusterFirst';
+/** The DNS policy that takes the node's resolver. */
+export const NODE_DNS_POLICY = 'Default';
+/** The DNS policy that gives a pod on the host network the cluster's DNS. */
+export const HOST_NETWORK_DNS_POLICY = 'ClusterFirstWithHostNet';
+/** The DNS policy that takes the nameservers from `dnsConfig` alone. */
+export const CUSTOM_DNS_POLICY = 'None';
+/** Resource names of huge pages: `hugepages-<page size>`, such as `hugepages-2Mi`. */
+export const HUGEPAGES_PREFIX = 'hugepages-';
+
+/** Adds or drops every capability (any case). */
+export const ALL_CAPABILITIES = 'ALL';
+/** The prefix of capability names in linux/capability.h, which Kubernetes leaves out. */
+export const CAPABILITY_PREFIX = 'CAP_';
+/** The Linux capabilities, as in linux/capability.h up to CAP_CHECKPOINT_RESTORE, without the `CAP_` prefix. */
+export const LINUX_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+];
