@@ -3,10 +3,19 @@
  *
  * - Valid: 5,000 generated PyTorchJob and 5,000 generated PyTorchElasticJob configurations (single- and multi-node).
  *   Each is built in a fresh chart and synthesized, and every object must be found clean by `checkManifest`
- *   (the upstream CRD schema, the webhook rules and the operational rules).
+ *   (the upstream CRD schema, the webhook rules and the operational rules), with each pod's containers exactly the
+ *   job's, the amendments' and the replica's, in that order. Besides the run policy, torchrun, resources, volumes and
+ *   environment, the configurations use every pod option at job level and (PyTorchJob) per replica: extended resources
+ *   (RDMA, EFA, hugepages), container security with capabilities, init containers, native sidecars and other containers
+ *   (names and ports unique in each pod, mounts of shared volumes), replica env, command, labels, mounts and
+ *   containers, node affinity preferences, pod (anti-)affinity terms weighted or required, onePodPerNode on lists of
+ *   named nodes that leave a node for every pod, topology spread, scheduler, termination grace period, the host's
+ *   network and IPC with a DNS policy that still finds the job's Services, and DNS settings; and platform code's
+ *   amendments (addEnv, addVolumeMount, addToleration, addNodeSelector, addPodLabel, addPodAnnotation,
+ *   addInitContainer, addSidecar, addContainer), taken from the end of the job-level lists.
  * - Invalid: 5,000 + 5,000 configurations, each a valid one with exactly one mutation from the lists below.
- *   Building the app and `app.synth()` must throw an Error whose message names the mutated field, and the app's
- *   output directory must stay empty.
+ *   Building the app and `app.synth()` (into a fresh temporary output directory) must throw an Error whose message
+ *   names the mutated field, and the output directory must stay empty.
  *
  * Every property runs with a fixed seed, so runs are reproducible. A generated configuration is plain data (the
  * `*Cfg` types below); a failure prints it as the counterexample, with the seed and the path. To replay exactly that
@@ -19,13 +28,14 @@
 import * as fs from 'fs';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import {
-  ConfigMap, Cpu, EnvValue, ImagePullPolicy, NodeLabelQuery, NodeTaintQuery, Secret, TaintEffect,
+  Capability, ConfigMap, Cpu, DnsPolicy, EnvValue, ImagePullPolicy, LabelSelector, NodeLabelQuery, NodeTaintQuery, PersistentVolumeClaim,
+  Protocol, Secret, ServiceAccount, TaintEffect, Topology, Volume,
 } from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
-  CleanPodPolicy, Elastic, ElasticProps, Entrypoint, GpuResource, ManagedBy, Master, Nnodes, NprocPerNode, PyTorchElasticJob,
-  PyTorchJob, Resources, RestartPolicy, RunPolicy, RunPolicyProps, SharedMemory, StartMethod, TrainingJobProps, Volume,
-  VolumeMount, Worker,
+  CleanPodPolicy, ContainerOptions, ContainerSecurity, Elastic, ElasticProps, Entrypoint, ExtendedResource, GpuResource, ManagedBy, Master,
+  Nnodes, NprocPerNode, PodAffinityTerm, PodOptions, PyTorchElasticJob, PyTorchJob, ReplicaProps, Resources, RestartPolicy, RunPolicy,
+  RunPolicyProps, SharedMemory, StartMethod, TrainingJob, TrainingJobProps, UnsatisfiableConstraintAction, VolumeMount, Worker,
 } from '../src';
 import { crdSchema } from './support/crd-schema';
 import { formatProblem } from '../src/rules/problem';
@@ -67,7 +77,13 @@ interface ResourcesCfg {
   ephemeralStorage?: SizeCfg;
   gpu?: number;
   gpuResource?: GpuName;
+  extended?: ExtendedCfg[];
 }
+/** A resource that is never overcommitted: RDMA or EFA interfaces, or hugepages of one page size. */
+type ExtendedCfg =
+  | { kind: 'rdma'; name: string; count: number }
+  | { kind: 'efa'; count: number }
+  | { kind: 'hugepages'; page: '2Mi' | '1Gi'; pages: number };
 interface ResourcePairCfg { requests?: ResourcesCfg; limits?: ResourcesCfg }
 type StandardKey = 'cpu' | 'memory' | 'ephemeralStorage';
 
@@ -99,17 +115,65 @@ interface VolumeCfg {
   ref: string;
   defaultMode?: number;
   optional?: boolean;
+  /** Mounts into the training container at job level (none for a volume only other containers or a replica mount). */
   mounts: MountCfg[];
 }
+/** A mount of one of the configuration's volumes, by name: into a helper container, or a replica's training container. */
+interface MountRefCfg {
+  volume: string;
+  path: string;
+  readOnly?: boolean;
+  subPath?: string;
+  /** While generating: which volume, resolved to `volume` once the volumes are known. */
+  pick?: number;
+}
 type SharedMemoryCfg = { kind: 'default' } | { kind: 'enabled'; sizeMebibytes?: number } | { kind: 'disabled' };
-interface SecurityCfg {
+interface PodSecurityCfg { runAsUser?: number; runAsGroup?: number; fsGroup?: number; runAsNonRoot?: boolean }
+interface ContainerSecurityCfg {
   runAsUser?: number;
   runAsGroup?: number;
-  fsGroup?: number;
   runAsNonRoot?: boolean;
+  privileged?: boolean;
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
+  add?: Capability[];
+  drop?: Capability[];
 }
+interface PortCfg { number: number; named: boolean; protocol?: Protocol }
+/** An init container, a native sidecar or another main container. */
+interface ContainerCfg {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  imagePullPolicy?: ImagePullPolicy;
+  env: EnvCfg[];
+  mounts: MountRefCfg[];
+  ports: PortCfg[];
+  security?: ContainerSecurityCfg;
+  requests?: ResourcesCfg;
+  limits?: ResourcesCfg;
+}
+interface ContainersCfg { initContainers: ContainerCfg[]; sidecars: ContainerCfg[]; containers: ContainerCfg[] }
+type ContainerList = keyof ContainersCfg;
+const CONTAINER_LISTS: ContainerList[] = ['initContainers', 'sidecars', 'containers'];
+type TopologyName = 'hostname' | 'zone' | 'region' | 'rack';
+/** A pod (anti-)affinity term or a spread constraint: on the job's own pods (the default selector) or on peer pods. */
+interface PodTermCfg { own: boolean; peer: string; topology: TopologyName; weight?: number; namespaces?: string[] }
+interface SpreadCfg { own: boolean; peer: string; topology: TopologyName; maxSkew?: number; whenUnsatisfiable?: UnsatisfiableConstraintAction }
+interface WeightedNodeCfg { weight: number; queries: AffinityCfg[] }
+/** Where the pods of a level (the job, or a replica over it) run, and how they stop. */
+interface SchedulingCfg {
+  preferredNodeAffinity?: WeightedNodeCfg[];
+  podAffinity?: PodTermCfg[];
+  podAntiAffinity?: PodTermCfg[];
+  onePodPerNode?: boolean;
+  topologySpread?: SpreadCfg[];
+  schedulerName?: string;
+  terminationGracePeriod?: DurationCfg;
+}
+interface DnsConfigCfg { nameservers?: string[]; searches?: string[]; options?: Record<string, string> }
 interface PodCfg {
   workingDir?: string;
   imagePullPolicy?: ImagePullPolicy;
@@ -118,12 +182,31 @@ interface PodCfg {
   nodeSelector?: Record<string, string>;
   tolerations?: TolerationCfg[];
   affinity?: AffinityCfg[];
+  /** Required node affinity on `kubernetes.io/hostname`: at least as many nodes as the job has pods. */
+  hostnames?: string[];
   priorityClassName?: string;
   podLabels?: Record<string, string>;
   podAnnotations?: Record<string, string>;
-  securityContext?: SecurityCfg;
+  podSecurity?: PodSecurityCfg;
+  securityContext?: ContainerSecurityCfg;
+  scheduling?: SchedulingCfg;
+  hostNetwork?: boolean;
+  hostIpc?: boolean;
+  dnsPolicy?: DnsPolicy;
+  dnsConfig?: DnsConfigCfg;
 }
 interface MetadataCfg { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+
+/** What platform code adds to every pod after the job was built, one amendment method call per entry, in this order. */
+interface AmendCfg {
+  env: EnvCfg[];
+  volumes: VolumeCfg[];
+  tolerations: TolerationCfg[];
+  nodeSelector: Record<string, string>;
+  podLabels: Record<string, string>;
+  podAnnotations: Record<string, string>;
+  containers: ContainersCfg;
+}
 
 /** What both constructs take. */
 interface CommonCfg {
@@ -136,8 +219,12 @@ interface CommonCfg {
   limits?: ResourcesCfg;
   sharedMemory: SharedMemoryCfg;
   volumes: VolumeCfg[];
+  /** Volumes that only helper containers or replicas mount. */
+  extraVolumes: VolumeCfg[];
+  containers: ContainersCfg;
   pod: PodCfg;
   port?: number;
+  amend: AmendCfg;
 }
 
 interface ReplicaCfg {
@@ -147,6 +234,15 @@ interface ReplicaCfg {
   restartPolicy?: string;
   nodeSelector?: Record<string, string>;
   tolerations?: TolerationCfg[];
+  env?: EnvCfg[];
+  command?: string[];
+  args?: string[];
+  podLabels?: Record<string, string>;
+  podAnnotations?: Record<string, string>;
+  mounts?: MountRefCfg[];
+  containers?: ContainersCfg;
+  scheduling?: SchedulingCfg;
+  securityContext?: ContainerSecurityCfg;
 }
 interface WorkerCfg extends ReplicaCfg { replicas?: number }
 type NprocCfg = number | 'auto' | 'cpu' | 'gpu';
@@ -201,7 +297,25 @@ function buildResources(r: ResourcesCfg | undefined): Resources | undefined {
     ephemeralStorage: r.ephemeralStorage && buildSize(r.ephemeralStorage),
     gpu: r.gpu,
     gpuResource: r.gpuResource && GPU_RESOURCES[r.gpuResource],
+    extended: r.extended?.map(buildExtended),
   };
+}
+
+function extendedName(e: ExtendedCfg): string {
+  switch (e.kind) {
+    case 'rdma': return e.name;
+    case 'efa': return 'vpc.amazonaws.com/efa';
+    case 'hugepages': return `hugepages-${e.page}`;
+  }
+}
+function buildExtended(e: ExtendedCfg): ExtendedResource {
+  switch (e.kind) {
+    case 'rdma': return ExtendedResource.of(e.name, e.count);
+    case 'efa': return ExtendedResource.efa(e.count);
+    case 'hugepages': return e.page === '2Mi'
+      ? ExtendedResource.hugepages(Size.mebibytes(2), Size.mebibytes(2 * e.pages))
+      : ExtendedResource.hugepages(Size.gibibytes(1), Size.gibibytes(e.pages));
+  }
 }
 
 function buildRunPolicy(p: RunPolicyCfg | undefined): RunPolicy | undefined {
@@ -242,13 +356,47 @@ function buildAffinity(a: AffinityCfg): NodeLabelQuery {
   }
 }
 
-function buildVolume(v: VolumeCfg): Volume {
-  const options = { defaultMode: v.defaultMode, optional: v.optional };
+function buildVolume(chart: Chart, v: VolumeCfg, id: string): Volume {
+  const options = { name: v.name, defaultMode: v.defaultMode, optional: v.optional };
   switch (v.kind) {
-    case 'pvc': return Volume.fromPersistentVolumeClaim(v.name, v.ref);
-    case 'configMap': return Volume.fromConfigMap(v.name, v.ref, options);
-    case 'secret': return Volume.fromSecret(v.name, v.ref, options);
-    case 'emptyDir': return Volume.fromEmptyDir(v.name);
+    case 'pvc': return Volume.fromPersistentVolumeClaim(chart, id, PersistentVolumeClaim.fromClaimName(chart, `${id}-claim`, v.ref), { name: v.name });
+    case 'configMap': return Volume.fromConfigMap(chart, id, ConfigMap.fromConfigMapName(chart, `${id}-config-map`, v.ref), options);
+    case 'secret': return Volume.fromSecret(chart, id, Secret.fromSecretName(chart, `${id}-secret`, v.ref), options);
+    case 'emptyDir': return Volume.fromEmptyDir(chart, id, v.name);
+  }
+}
+
+/**
+ * The volumes of a configuration as cdk8s-plus objects, each built once, as a cdk8s program shares one `Volume`
+ * between the containers that mount it; a mount reference takes the first volume of its name.
+ */
+class Volumes {
+  private readonly built = new Map<VolumeCfg, Volume>();
+  private readonly byName = new Map<string, Volume>();
+
+  public constructor(chart: Chart, cfg: CommonCfg) {
+    [...cfg.volumes, ...cfg.amend.volumes, ...cfg.extraVolumes].forEach((v, i) => {
+      const volume = buildVolume(chart, v, `volume-${i}`);
+      this.built.set(v, volume);
+      if (!this.byName.has(v.name)) this.byName.set(v.name, volume);
+    });
+  }
+
+  /** The job-level mounts of a volume into the training container. */
+  public mountsOf(v: VolumeCfg): VolumeMount[] {
+    const volume = this.built.get(v)!;
+    return v.mounts.map(m => ({ volume, path: m.path, readOnly: m.readOnly, subPath: m.subPath }));
+  }
+
+  public mount(m: MountRefCfg): VolumeMount {
+    const volume = this.byName.get(m.volume);
+    // A TypeError, so that a broken configuration can never pass for a refusal.
+    if (volume === undefined) throw new TypeError(`test configuration: no volume named ${m.volume}`);
+    return { volume, path: m.path, readOnly: m.readOnly, subPath: m.subPath };
+  }
+
+  public mounts(refs: MountRefCfg[] | undefined): VolumeMount[] | undefined {
+    return refs && refs.length > 0 ? refs.map(m => this.mount(m)) : undefined;
   }
 }
 
@@ -258,18 +406,84 @@ function buildSharedMemory(s: SharedMemoryCfg): SharedMemory | undefined {
   return SharedMemory.enabled(s.sizeMebibytes === undefined ? undefined : Size.mebibytes(s.sizeMebibytes));
 }
 
-function buildEnv(chart: Chart, env: EnvCfg[]): TrainingJobProps['env'] {
-  if (env.length === 0) return undefined;
-  return Object.fromEntries(env.map(({ name, source }, i) => {
+/** Variables in order; Secret and ConfigMap references get construct ids under `prefix`. */
+function buildEnvEntries(chart: Chart, env: EnvCfg[], prefix: string): Array<[string, EnvValue]> {
+  return env.map(({ name, source }, i) => {
     if (source.kind === 'value') return [name, EnvValue.fromValue(source.value)];
     const options = { optional: source.optional };
     return [name, source.kind === 'secret'
-      ? EnvValue.fromSecretValue({ secret: Secret.fromSecretName(chart, `secret-${i}`, source.ref), key: source.key }, options)
-      : EnvValue.fromConfigMap(ConfigMap.fromConfigMapName(chart, `config-map-${i}`, source.ref), source.key, options)];
-  }));
+      ? EnvValue.fromSecretValue({ secret: Secret.fromSecretName(chart, `${prefix}-secret-${i}`, source.ref), key: source.key }, options)
+      : EnvValue.fromConfigMap(ConfigMap.fromConfigMapName(chart, `${prefix}-config-map-${i}`, source.ref), source.key, options)];
+  });
+}
+function buildEnv(chart: Chart, env: EnvCfg[] | undefined, prefix: string): TrainingJobProps['env'] {
+  if (env === undefined || env.length === 0) return undefined;
+  return Object.fromEntries(buildEnvEntries(chart, env, prefix));
 }
 
-function buildReplica(r: ReplicaCfg) {
+function buildContainerSecurity(s: ContainerSecurityCfg | undefined): ContainerSecurity | undefined {
+  return s && {
+    runAsUser: s.runAsUser,
+    runAsGroup: s.runAsGroup,
+    runAsNonRoot: s.runAsNonRoot,
+    privileged: s.privileged,
+    readOnlyRootFilesystem: s.readOnlyRootFilesystem,
+    allowPrivilegeEscalation: s.allowPrivilegeEscalation,
+    addCapabilities: s.add,
+    dropCapabilities: s.drop,
+  };
+}
+
+function buildContainer(chart: Chart, volumes: Volumes, c: ContainerCfg, id: string): ContainerOptions {
+  return {
+    name: c.name,
+    image: c.image,
+    command: c.command,
+    args: c.args,
+    workingDir: c.workingDir,
+    imagePullPolicy: c.imagePullPolicy,
+    env: buildEnv(chart, c.env, id),
+    volumeMounts: volumes.mounts(c.mounts),
+    ports: c.ports.length > 0 ? c.ports.map(p => ({ number: p.number, name: p.named ? `port-${p.number}` : undefined, protocol: p.protocol })) : undefined,
+    securityContext: buildContainerSecurity(c.security),
+    requests: buildResources(c.requests),
+    limits: buildResources(c.limits),
+  };
+}
+
+function buildContainers(chart: Chart, volumes: Volumes, c: ContainersCfg | undefined, id: string): Pick<PodOptions, ContainerList> {
+  const list = (name: ContainerList) => (c && c[name].length > 0 ? c[name].map((x, i) => buildContainer(chart, volumes, x, `${id}-${name}-${i}`)) : undefined);
+  return { initContainers: list('initContainers'), sidecars: list('sidecars'), containers: list('containers') };
+}
+
+const TOPOLOGIES: Record<TopologyName, Topology> = {
+  hostname: Topology.HOSTNAME, zone: Topology.ZONE, region: Topology.REGION, rack: Topology.custom('example.com/rack'),
+};
+/** The label of peer pods: no generated pod label uses it, so a peer selector never selects a pod of the job. */
+const PEER_LABEL = 'example.org/peer';
+const HOSTNAME = Topology.HOSTNAME.key;
+const peerSelector = (t: { own: boolean; peer: string }) => (t.own ? undefined : LabelSelector.of({ labels: { [PEER_LABEL]: t.peer } }));
+
+function buildPodTerm(t: PodTermCfg): PodAffinityTerm {
+  return { selector: peerSelector(t), topology: TOPOLOGIES[t.topology], weight: t.weight, namespaces: t.namespaces };
+}
+
+function buildScheduling(s: SchedulingCfg | undefined): Partial<PodOptions> {
+  if (s === undefined) return {};
+  return {
+    preferredNodeAffinity: s.preferredNodeAffinity?.map(p => ({ weight: p.weight, queries: p.queries.map(buildAffinity) })),
+    podAffinity: s.podAffinity?.map(buildPodTerm),
+    podAntiAffinity: s.podAntiAffinity?.map(buildPodTerm),
+    onePodPerNode: s.onePodPerNode,
+    topologySpread: s.topologySpread?.map(t => ({
+      topology: TOPOLOGIES[t.topology], maxSkew: t.maxSkew, whenUnsatisfiable: t.whenUnsatisfiable, selector: peerSelector(t),
+    })),
+    schedulerName: s.schedulerName,
+    terminationGracePeriod: s.terminationGracePeriod && duration(s.terminationGracePeriod),
+  };
+}
+
+function buildReplica(chart: Chart, volumes: Volumes, r: ReplicaCfg, id: string): ReplicaProps {
   return {
     image: r.image,
     requests: buildResources(r.requests),
@@ -277,38 +491,69 @@ function buildReplica(r: ReplicaCfg) {
     restartPolicy: r.restartPolicy as RestartPolicy | undefined,
     nodeSelector: r.nodeSelector,
     tolerations: r.tolerations?.map(buildToleration),
+    env: buildEnv(chart, r.env, id),
+    command: r.command,
+    args: r.args,
+    podLabels: r.podLabels,
+    podAnnotations: r.podAnnotations,
+    volumeMounts: volumes.mounts(r.mounts),
+    securityContext: buildContainerSecurity(r.securityContext),
+    ...buildContainers(chart, volumes, r.containers, id),
+    ...buildScheduling(r.scheduling),
   };
 }
 
-/** The props both constructs share. */
-function buildCommon(chart: Chart, cfg: CommonCfg): TrainingJobProps {
-  const volumeMounts: VolumeMount[] = cfg.volumes.flatMap(v => {
-    const volume = buildVolume(v);
-    return v.mounts.map(m => ({ volume, path: m.path, readOnly: m.readOnly, subPath: m.subPath }));
-  });
+/** The props both constructs share, and the volumes, for the replicas and the amendments. */
+function buildCommon(chart: Chart, cfg: CommonCfg): { props: TrainingJobProps; volumes: Volumes } {
+  const volumes = new Volumes(chart, cfg);
+  const volumeMounts = cfg.volumes.flatMap(v => volumes.mountsOf(v));
   const { pod } = cfg;
-  return {
+  const nodeAffinity = [...(pod.affinity ?? []).map(buildAffinity), ...pod.hostnames ? [NodeLabelQuery.in(HOSTNAME, pod.hostnames)] : []];
+  const props: TrainingJobProps = {
     metadata: cfg.metadata,
     image: cfg.image,
     command: cfg.command,
     args: cfg.args,
-    env: buildEnv(chart, cfg.env),
+    env: buildEnv(chart, cfg.env, 'job'),
     requests: buildResources(cfg.requests),
     limits: buildResources(cfg.limits),
     sharedMemory: buildSharedMemory(cfg.sharedMemory),
     volumeMounts: volumeMounts.length > 0 ? volumeMounts : undefined,
     workingDir: pod.workingDir,
     imagePullPolicy: pod.imagePullPolicy,
-    imagePullSecrets: pod.imagePullSecrets,
-    serviceAccountName: pod.serviceAccountName,
+    imagePullSecrets: pod.imagePullSecrets?.map((name, i) => Secret.fromSecretName(chart, `pull-secret-${i}`, name)),
+    serviceAccount: pod.serviceAccountName === undefined ? undefined : ServiceAccount.fromServiceAccountName(chart, 'service-account', pod.serviceAccountName),
     nodeSelector: pod.nodeSelector,
     tolerations: pod.tolerations?.map(buildToleration),
-    nodeAffinity: pod.affinity?.map(buildAffinity),
+    nodeAffinity: nodeAffinity.length > 0 ? nodeAffinity : undefined,
     priorityClassName: pod.priorityClassName,
     podLabels: pod.podLabels,
     podAnnotations: pod.podAnnotations,
-    securityContext: pod.securityContext,
+    podSecurity: pod.podSecurity,
+    securityContext: buildContainerSecurity(pod.securityContext),
+    ...buildContainers(chart, volumes, cfg.containers, 'job'),
+    ...buildScheduling(pod.scheduling),
+    hostNetwork: pod.hostNetwork,
+    hostIpc: pod.hostIpc,
+    dnsPolicy: pod.dnsPolicy,
+    dnsConfig: pod.dnsConfig,
   };
+  return { props, volumes };
+}
+
+/** Amends the job after it was built, as platform code does, one call per entry. */
+function applyAmendments(job: TrainingJob, chart: Chart, cfg: CommonCfg, volumes: Volumes): void {
+  const a = cfg.amend;
+  for (const [name, value] of buildEnvEntries(chart, a.env, 'amend')) job.addEnv(name, value);
+  for (const v of a.volumes) volumes.mountsOf(v).forEach(mount => job.addVolumeMount(mount));
+  for (const t of a.tolerations) job.addToleration(buildToleration(t));
+  for (const [key, value] of Object.entries(a.nodeSelector)) job.addNodeSelector(key, value);
+  for (const [key, value] of Object.entries(a.podLabels)) job.addPodLabel(key, value);
+  for (const [key, value] of Object.entries(a.podAnnotations)) job.addPodAnnotation(key, value);
+  const { initContainers, sidecars, containers } = buildContainers(chart, volumes, a.containers, 'amend');
+  initContainers?.forEach(c => job.addInitContainer(c));
+  sidecars?.forEach(c => job.addSidecar(c));
+  containers?.forEach(c => job.addContainer(c));
 }
 
 function nproc(n: NprocCfg): NprocPerNode {
@@ -319,14 +564,17 @@ function nproc(n: NprocCfg): NprocPerNode {
 }
 
 function buildJob(chart: Chart, cfg: JobCfg): PyTorchJob {
-  return new PyTorchJob(chart, 'job', {
-    ...buildCommon(chart, cfg),
-    master: cfg.master && new Master(buildReplica(cfg.master)),
-    worker: new Worker({ ...buildReplica(cfg.worker), replicas: cfg.worker.replicas }),
+  const { props, volumes } = buildCommon(chart, cfg);
+  const job = new PyTorchJob(chart, 'job', {
+    ...props,
+    master: cfg.master && new Master(buildReplica(chart, volumes, cfg.master, 'master')),
+    worker: new Worker({ ...buildReplica(chart, volumes, cfg.worker, 'worker'), replicas: cfg.worker.replicas }),
     runPolicy: buildRunPolicy(cfg.runPolicy),
     nprocPerNode: cfg.nprocPerNode === undefined ? undefined : nproc(cfg.nprocPerNode),
     port: cfg.port,
   });
+  applyAmendments(job, chart, cfg, volumes);
+  return job;
 }
 
 function buildNnodes(n: NnodesCfg): Nnodes {
@@ -346,12 +594,15 @@ function buildElasticJob(chart: Chart, cfg: ElasticJobCfg): PyTorchElasticJob {
     rdzvConfigs: e.rdzvConfigs,
     runPolicy: buildRunPolicy(e.runPolicy),
   };
-  return new PyTorchElasticJob(chart, 'job', {
-    ...buildCommon(chart, cfg),
+  const { props, volumes } = buildCommon(chart, cfg);
+  const job = new PyTorchElasticJob(chart, 'job', {
+    ...props,
     elastic: elasticProps && new Elastic(elasticProps),
     entrypoint: cfg.entrypoint.kind === 'script' ? Entrypoint.script(cfg.entrypoint.value) : Entrypoint.module(cfg.entrypoint.value),
     port: cfg.port,
   });
+  applyAmendments(job, chart, cfg, volumes);
+  return job;
 }
 
 /** The node range a config asks for, as the construct reads it (torchrun's own parsing of `Nnodes.parse`). */
@@ -444,10 +695,19 @@ function standardPair<T>(max: number, make: (amount: number, flag: boolean) => T
   });
 }
 
+/** RDMA interfaces (two device plugins' names), EFA interfaces, or hugepages of 2 MiB or 1 GiB pages. */
+const extendedCfg: fc.Arbitrary<ExtendedCfg> = fc.oneof(
+  fc.record({ kind: fc.constant('rdma' as const), name: fc.constantFrom('rdma/ib', 'rdma/hca_shared_devices_a'), count: fc.integer({ min: 1, max: 16 }) }),
+  fc.record({ kind: fc.constant('efa' as const), count: fc.integer({ min: 1, max: 32 }) }),
+  fc.record({ kind: fc.constant('hugepages' as const), page: fc.constantFrom('2Mi' as const, '1Gi' as const), pages: fc.integer({ min: 1, max: 64 }) }),
+);
+
 /**
- * Requests and limits that Kubernetes accepts: request ≤ limit for cpu, memory and ephemeral storage, and a GPU
- * request equal to its limit (or left out). `requireBoth` gives replica overrides, which set both sides of every key
- * they set, so that inheriting the other keys from the job can never break the rule.
+ * Requests and limits that Kubernetes accepts: request ≤ limit for cpu, memory and ephemeral storage, a GPU
+ * request equal to its limit (or left out), and extended resources in the limits, mirrored into the requests or not
+ * (the API server then takes the request from the limit), with cpu or memory beside hugepages. `requireBoth` gives
+ * replica overrides, which set both sides of every key they set, so that inheriting the other keys from the job can
+ * never break the rule.
  */
 function resourcePair(requireBoth: boolean): fc.Arbitrary<ResourcePairCfg> {
   return fc.record({
@@ -460,7 +720,9 @@ function resourcePair(requireBoth: boolean): fc.Arbitrary<ResourcePairCfg> {
       name: gpuNameArb,
       both: requireBoth ? fc.constant(true) : fc.boolean(),
     }), { nil: undefined }),
-  }).map(({ cpu, cpuOdd, memory, ephemeralStorage, gpu }) => {
+    extended: fc.option(fc.uniqueArray(extendedCfg, { minLength: 1, maxLength: 3, selector: extendedName }), { nil: undefined, freq: 2 }),
+    mirror: requireBoth ? fc.constant(true) : fc.boolean(),
+  }).map(({ cpu, cpuOdd, memory, ephemeralStorage, gpu, extended, mirror }) => {
     const requests: ResourcesCfg = {};
     const limits: ResourcesCfg = {};
     if (cpu?.request) requests.cpu = cpuOdd ? { ...cpu.request, millis: Math.max(0, cpu.request.millis - 1) } : cpu.request;
@@ -478,6 +740,15 @@ function resourcePair(requireBoth: boolean): fc.Arbitrary<ResourcePairCfg> {
         requests.gpuResource = gpu.name;
       }
     }
+    if (extended) {
+      limits.extended = extended;
+      if (mirror) requests.extended = extended;
+      // The API server refuses hugepages in a container that requests or limits neither cpu nor memory.
+      if (extended.some(e => e.kind === 'hugepages') && ![requests, limits].some(list => list.cpu || list.memory)) {
+        limits.memory = sizeCfg(4096, true);
+        if (requireBoth) requests.memory = sizeCfg(4096, true);
+      }
+    }
     return {
       requests: Object.keys(requests).length > 0 ? requests : undefined,
       limits: Object.keys(limits).length > 0 ? limits : undefined,
@@ -486,7 +757,7 @@ function resourcePair(requireBoth: boolean): fc.Arbitrary<ResourcePairCfg> {
 }
 
 /** A request-free resource list, for minResources. */
-const resourceList: fc.Arbitrary<ResourcesCfg> = resourcePair(true).map(pair => pair.limits ?? {});
+const resourceList: fc.Arbitrary<ResourcesCfg> = resourcePair(true).map(pair => ({ ...pair.limits, extended: undefined }));
 
 const toleration: fc.Arbitrary<TolerationCfg> = fc.record({
   kind: fc.constantFrom('is' as const, 'exists' as const, 'any' as const),
@@ -502,6 +773,81 @@ const affinity: fc.Arbitrary<AffinityCfg> = fc.oneof(
   fc.record({ op: fc.constantFrom('gt' as const, 'lt' as const), key: qualifiedKey, values: fc.integer({ min: 0, max: 64 }).map(n => [String(n)]) }),
 );
 
+/** Capabilities a training or helper container adds (never SYS_ADMIN, which the API server refuses beside allowPrivilegeEscalation false). */
+const ADDED_CAPABILITIES = [
+  Capability.IPC_LOCK, Capability.SYS_NICE, Capability.SYS_RESOURCE, Capability.NET_ADMIN, Capability.NET_RAW, Capability.SYS_PTRACE,
+  Capability.PERFMON,
+];
+const DROPPED_CAPABILITIES = [Capability.ALL, Capability.NET_RAW, Capability.MKNOD, Capability.SETUID, Capability.SETGID];
+/**
+ * A container's security context as the API server and the kubelet accept it: a non-root user when one is named (so
+ * that runAsNonRoot holds), never privileged without privilege escalation, no capability both added and dropped.
+ */
+const containerSecurity: fc.Arbitrary<ContainerSecurityCfg> = fc.record({
+  runAsUser: fc.integer({ min: 1, max: 65535 }),
+  runAsGroup: fc.integer({ min: 0, max: 65535 }),
+  runAsNonRoot: fc.boolean(),
+  privileged: fc.boolean(),
+  readOnlyRootFilesystem: fc.boolean(),
+  allowPrivilegeEscalation: fc.boolean(),
+  add: fc.uniqueArray(fc.constantFrom(...ADDED_CAPABILITIES), { minLength: 1, maxLength: 3 }),
+  drop: fc.uniqueArray(fc.constantFrom(...DROPPED_CAPABILITIES), { minLength: 1, maxLength: 2 }),
+}, { requiredKeys: [] }).map(sc => ({
+  ...sc,
+  allowPrivilegeEscalation: sc.privileged && sc.allowPrivilegeEscalation === false ? true : sc.allowPrivilegeEscalation,
+  drop: sc.drop && sc.add ? sc.drop.filter(c => !sc.add!.includes(c)) : sc.drop,
+}));
+const podSecurity: fc.Arbitrary<PodSecurityCfg> = fc.record({
+  runAsUser: fc.integer({ min: 1, max: 65535 }),
+  runAsGroup: fc.integer({ min: 0, max: 65535 }),
+  fsGroup: fc.integer({ min: 0, max: 65535 }),
+  runAsNonRoot: fc.boolean(),
+}, { requiredKeys: [] });
+
+const topologyName = fc.constantFrom<TopologyName>('hostname', 'zone', 'region', 'rack');
+const weight = fc.integer({ min: 1, max: 100 });
+/**
+ * A pod affinity term, preferred (a weight) or required. A term on the job's own pods looks in the job's namespace:
+ * a required one elsewhere could never be met.
+ */
+const podTerm: fc.Arbitrary<PodTermCfg> = fc.record({
+  own: fc.boolean(),
+  peer: word(1, 8),
+  topology: topologyName,
+  weight: fc.option(weight, { nil: undefined }),
+  namespaces: fc.option(fc.uniqueArray(dnsLabel, { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 2 }),
+}).map(t => (t.own ? { ...t, namespaces: undefined } : t));
+/**
+ * An anti-affinity term. A required one on the job's own pods is on the node's hostname, like onePodPerNode: the
+ * generated hostname lists leave a node for every pod, while a zone or region required apart could be a single one.
+ */
+const antiAffinityTerm: fc.Arbitrary<PodTermCfg> = podTerm.map(t => (t.own && t.weight === undefined ? { ...t, topology: 'hostname' as const } : t));
+const spreadCfg: fc.Arbitrary<SpreadCfg> = fc.record({
+  own: fc.boolean(),
+  peer: word(1, 8),
+  topology: topologyName,
+  maxSkew: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+  whenUnsatisfiable: fc.option(
+    fc.constantFrom(UnsatisfiableConstraintAction.DO_NOT_SCHEDULE, UnsatisfiableConstraintAction.SCHEDULE_ANYWAY), { nil: undefined }),
+});
+const schedulingCfg: fc.Arbitrary<SchedulingCfg> = fc.record({
+  preferredNodeAffinity: fc.array(fc.record({ weight, queries: fc.array(affinity, { minLength: 1, maxLength: 2 }) }), { minLength: 1, maxLength: 2 }),
+  podAffinity: fc.array(podTerm, { minLength: 1, maxLength: 2 }),
+  podAntiAffinity: fc.array(antiAffinityTerm, { minLength: 1, maxLength: 2 }),
+  onePodPerNode: fc.boolean(),
+  topologySpread: fc.array(spreadCfg, { minLength: 1, maxLength: 2 }),
+  schedulerName: fc.oneof(fc.constantFrom('default-scheduler', 'volcano', 'kai-scheduler'), dnsLabel),
+  terminationGracePeriod: durationOf(0, 3600),
+}, { requiredKeys: [] });
+const dnsConfigCfg: fc.Arbitrary<DnsConfigCfg> = fc.record({
+  nameservers: fc.uniqueArray(fc.constantFrom('10.96.0.10', '169.254.20.10', '1.1.1.1', '8.8.8.8', 'fd00::10'), { minLength: 1, maxLength: 3 }),
+  searches: fc.uniqueArray(fc.constantFrom('svc.cluster.local', 'cluster.local', 'training.svc.cluster.local', 'example.com'), { minLength: 1, maxLength: 3 }),
+  options: fc.dictionary(fc.constantFrom('ndots', 'edns0', 'timeout', 'attempts', 'single-request-reopen'), fc.constantFrom('', '1', '2', '5'), { minKeys: 1, maxKeys: 3 }),
+}, { requiredKeys: [] });
+
+/** A value a third of the time, so that the heavier options do not make every pod large (and the run slow). */
+const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, arb);
+
 const podCfg: fc.Arbitrary<PodCfg> = fc.record({
   workingDir: fc.constantFrom('/workspace', '/app', '/opt/train'),
   imagePullPolicy: fc.constantFrom(ImagePullPolicy.ALWAYS, ImagePullPolicy.IF_NOT_PRESENT, ImagePullPolicy.NEVER),
@@ -513,14 +859,13 @@ const podCfg: fc.Arbitrary<PodCfg> = fc.record({
   priorityClassName: dnsLabel,
   podLabels: labels,
   podAnnotations: fc.dictionary(qualifiedKey, printable, { maxKeys: 3 }),
-  securityContext: fc.record({
-    runAsUser: fc.integer({ min: 0, max: 65535 }),
-    runAsGroup: fc.integer({ min: 0, max: 65535 }),
-    fsGroup: fc.integer({ min: 0, max: 65535 }),
-    runAsNonRoot: fc.boolean(),
-    readOnlyRootFilesystem: fc.boolean(),
-    allowPrivilegeEscalation: fc.boolean(),
-  }, { requiredKeys: [] }),
+  podSecurity,
+  securityContext: containerSecurity,
+  scheduling: sometimes(schedulingCfg),
+  hostNetwork: fc.boolean(),
+  hostIpc: fc.boolean(),
+  dnsPolicy: fc.constantFrom(DnsPolicy.CLUSTER_FIRST, DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET, DnsPolicy.DEFAULT, DnsPolicy.NONE),
+  dnsConfig: dnsConfigCfg,
 }, { requiredKeys: [] });
 
 const metadataCfg: fc.Arbitrary<MetadataCfg | undefined> = fc.option(fc.record({
@@ -549,22 +894,26 @@ const envCfg = fc.uniqueArray(fc.record({ name: envName, source: envSource }), {
 
 const mountPath = fc.tuple(fc.constantFrom('/data', '/mnt', '/checkpoints', '/etc/train', '/var/run/secrets/train'), word(1, 6))
   .map(([root, leaf]) => `${root}/${leaf}`);
-/** Volumes with distinct names (never `shm`), each mounted at one or two paths, every path distinct and not /dev/shm. */
-const volumesCfg: fc.Arbitrary<VolumeCfg[]> = fc.uniqueArray(fc.record({
+/** A volume's source and name, without mounts. */
+const volumeSource = fc.record({
   kind: fc.constantFrom('pvc' as const, 'configMap' as const, 'secret' as const, 'emptyDir' as const),
   name: dnsLabel.filter(name => name !== SharedMemory.VOLUME_NAME),
   ref: dnsLabel,
   defaultMode: fc.option(fc.constantFrom(0o400, 0o440, 0o444, 0o600, 0o644, 0o755), { nil: undefined }),
   optional: fc.option(fc.boolean(), { nil: undefined }),
-  mounts: fc.array(fc.record({
-    path: mountPath,
-    readOnly: fc.option(fc.boolean(), { nil: undefined }),
-    subPath: fc.option(word(1, 8), { nil: undefined }),
-  }), { minLength: 1, maxLength: 2 }),
-}), { maxLength: 3, selector: v => v.name }).map(volumes => {
+});
+/** Volumes with distinct names (never `shm`), each mounted at one or two paths, every path distinct and not /dev/shm. */
+const volumesCfg: fc.Arbitrary<VolumeCfg[]> = fc.uniqueArray(fc.tuple(volumeSource, fc.array(fc.record({
+  path: mountPath,
+  readOnly: fc.option(fc.boolean(), { nil: undefined }),
+  subPath: fc.option(word(1, 8), { nil: undefined }),
+}), { minLength: 1, maxLength: 2 })).map(([source, mounts]) => ({ ...source, mounts })), { maxLength: 3, selector: v => v.name }).map(volumes => {
   const seen = new Set<string>();
   return volumes.map(v => ({ ...v, mounts: v.mounts.filter(m => !seen.has(m.path) && seen.add(m.path)) })).filter(v => v.mounts.length > 0);
 });
+/** Volumes that only helper containers or replicas mount; their names are made distinct from the others' later. */
+const extraVolumesCfg: fc.Arbitrary<VolumeCfg[]> = fc.uniqueArray(volumeSource, { maxLength: 2, selector: v => v.name })
+  .map(volumes => volumes.map(v => ({ ...v, mounts: [] })));
 
 const sharedMemoryCfg: fc.Arbitrary<SharedMemoryCfg> = fc.oneof(
   fc.constant({ kind: 'default' as const }),
@@ -644,6 +993,67 @@ const workerCount = fc.oneof(
   fc.integer({ min: 129, max: 5000 }),
 );
 
+/** A helper container's mount of one of the volumes, picked once the volumes are known. */
+const helperMountRef: fc.Arbitrary<MountRefCfg> = fc.record({
+  pick: fc.nat(),
+  root: fc.constantFrom('/mnt', '/config', '/var/lib/helper', '/data'),
+  leaf: word(1, 6),
+  readOnly: fc.option(fc.boolean(), { nil: undefined }),
+  subPath: fc.option(word(1, 8), { nil: undefined, freq: 2 }),
+}).map(({ root, leaf, ...m }) => ({ ...m, volume: '', path: `${root}/${leaf}` }));
+/** A replica's own mount into its training container, under a root the job's mounts never use. */
+const replicaMountRef: fc.Arbitrary<MountRefCfg> = fc.record({
+  pick: fc.nat(),
+  leaf: word(1, 6),
+  readOnly: fc.option(fc.boolean(), { nil: undefined }),
+  subPath: fc.option(word(1, 8), { nil: undefined, freq: 2 }),
+}).map(({ leaf, ...m }) => ({ ...m, volume: '', path: `/replica/${leaf}` }));
+/** Container ports, made distinct in each pod (and from the training port) later. */
+const portCfg: fc.Arbitrary<PortCfg> = fc.record({
+  number: fc.oneof(fc.constantFrom(8080, 9090, 9100, 9400, 23456, 29500), fc.integer({ min: 1, max: 65535 })),
+  named: fc.boolean(),
+  protocol: fc.option(fc.constantFrom(Protocol.TCP, Protocol.UDP, Protocol.SCTP), { nil: undefined }),
+});
+const pullPolicy = fc.constantFrom(ImagePullPolicy.ALWAYS, ImagePullPolicy.IF_NOT_PRESENT, ImagePullPolicy.NEVER);
+const helperCommand = fc.constantFrom<string[]>(['sh', '-c', 'sleep 5'], ['/bin/exporter'], ['python3', '-m', 'http.server'], ['fluent-bit', '-c', '/config/fluent-bit.conf']);
+/** A helper container; its name is made unique in its pods later. */
+const containerCfg: fc.Arbitrary<ContainerCfg> = fc.record({
+  name: dnsLabel,
+  image,
+  command: fc.option(helperCommand, { nil: undefined }),
+  args: fc.option(fc.array(word(1, 8), { minLength: 1, maxLength: 3 }), { nil: undefined, freq: 2 }),
+  workingDir: fc.option(fc.constantFrom('/', '/app'), { nil: undefined, freq: 2 }),
+  imagePullPolicy: fc.option(pullPolicy, { nil: undefined, freq: 2 }),
+  env: fc.uniqueArray(fc.record({ name: envName, source: envSource }), { maxLength: 2, selector: e => e.name }),
+  mounts: fc.uniqueArray(helperMountRef, { maxLength: 2, selector: m => m.path }),
+  ports: fc.array(portCfg, { maxLength: 2 }),
+  security: fc.option(containerSecurity, { nil: undefined, freq: 2 }),
+  resources: fc.option(resourcePair(false), { nil: undefined, freq: 2 }),
+}).map(({ resources, ...c }) => ({ ...c, requests: resources?.requests, limits: resources?.limits }));
+const containerList = (max: number) => fc.oneof(
+  { weight: 2, arbitrary: fc.constant<ContainerCfg[]>([]) },
+  fc.array(containerCfg, { minLength: 1, maxLength: max }),
+);
+const containersCfg: fc.Arbitrary<ContainersCfg> = fc.record({
+  initContainers: containerList(2), sidecars: containerList(2), containers: containerList(1),
+});
+const noContainers = (): ContainersCfg => ({ initContainers: [], sidecars: [], containers: [] });
+
+/** How many of the last entries of each job-level list go through the amendment methods instead of the props. */
+type SplitCfg = Record<'env' | 'volumes' | 'tolerations' | 'nodeSelector' | 'podLabels' | 'podAnnotations' | ContainerList, number>;
+const splitCount = fc.nat({ max: 2 });
+const splitCfg: fc.Arbitrary<SplitCfg> = fc.record({
+  env: splitCount,
+  volumes: splitCount,
+  tolerations: splitCount,
+  nodeSelector: splitCount,
+  podLabels: splitCount,
+  podAnnotations: splitCount,
+  initContainers: splitCount,
+  sidecars: splitCount,
+  containers: splitCount,
+});
+
 const commonParts = {
   metadata: metadataCfg,
   image,
@@ -651,19 +1061,160 @@ const commonParts = {
   resources: resourcePair(false),
   sharedMemory: sharedMemoryCfg,
   volumes: volumesCfg,
+  extraVolumes: extraVolumesCfg,
   ownShm: fc.boolean(),
   pod: podCfg,
   port,
+  containers: containersCfg,
+  split: splitCfg,
+  /** A quarter of the jobs: one pod per node on a list of named nodes, as many as the pods or a few more. */
+  restrictHosts: fc.integer({ min: 0, max: 3 }).map(n => n === 0),
+  spareHosts: fc.integer({ min: 0, max: 2 }),
 };
 
-/** Applies what holds for both constructs: names that fit, shared memory wherever several processes share a pod. */
-function finishCommon<T extends CommonCfg>(cfg: T, serviceSuffixLength: number, processes: number | 'many', ownShm: boolean): T {
-  const metadata = cfg.metadata?.name === undefined ? cfg.metadata : { ...cfg.metadata, name: fitName(cfg.metadata.name, serviceSuffixLength) };
-  let sharedMemory = cfg.sharedMemory;
-  if (processes !== 1 && sharedMemory.kind === 'disabled') sharedMemory = { kind: 'default' };
-  const volumes = sharedMemory.kind === 'disabled' && ownShm ? [...cfg.volumes, ownShmVolume] : cfg.volumes;
-  return { ...cfg, metadata, sharedMemory, volumes };
+/** How a configuration is finished, besides its own fields. */
+interface FinishCfg {
+  /** The longest suffix the operator appends to the job's name, such as `-worker-11`. */
+  readonly serviceSuffixLength: number;
+  readonly processes: number | 'many';
+  readonly ownShm: boolean;
+  /** How many pods the job has. */
+  readonly pods: number;
+  /** Whether the pods find each other through the job's Services: all but a single-node Job. */
+  readonly usesServices: boolean;
+  readonly split: SplitCfg;
+  readonly restrictHosts: boolean;
+  readonly spareHosts: number;
+  /** The replicas, whose containers and mounts are finished with the job's (in place: they are fresh objects). */
+  readonly replicas: ReplicaCfg[];
 }
+
+/** `name`, or `name-2`, `name-3`, … : the first not taken, which is then taken. */
+function uniqueName(name: string, taken: Set<string>): string {
+  let candidate = name;
+  for (let k = 2; taken.has(candidate); k++) candidate = `${name}-${k}`;
+  taken.add(candidate);
+  return candidate;
+}
+/** `port`, or the next one not taken, which is then taken. */
+function freePort(wanted: number, taken: Set<number>): number {
+  let candidate = wanted;
+  while (taken.has(candidate)) candidate = candidate >= 65535 ? 1024 : candidate + 1;
+  taken.add(candidate);
+  return candidate;
+}
+/** The last `n` entries of a list, and the others. */
+function cutList<X>(list: readonly X[] | undefined, n: number): [X[], X[]] {
+  const all = list ?? [];
+  const at = Math.max(0, all.length - n);
+  return [all.slice(0, at), all.slice(at)];
+}
+function cutMap(map: Record<string, string> | undefined, n: number): [Record<string, string> | undefined, Record<string, string>] {
+  const [kept, moved] = cutList(Object.entries(map ?? {}), n);
+  return [map && Object.fromEntries(kept), Object.fromEntries(moved)];
+}
+const TRAINING_CONTAINER = 'pytorch';
+const OPERATOR_INIT_CONTAINER = 'init-pytorch';
+
+/**
+ * Applies what holds for both constructs: names that fit, shared memory wherever several processes share a pod,
+ * amendments taken from the job-level lists, a DNS policy that finds the job's Services, hostname lists that leave a
+ * node for every pod, and helper containers with names and ports unique in their pods and mounts of known volumes.
+ */
+function finishCommon<T extends CommonCfg>(cfg: T, f: FinishCfg): T {
+  const metadata = cfg.metadata?.name === undefined ? cfg.metadata : { ...cfg.metadata, name: fitName(cfg.metadata.name, f.serviceSuffixLength) };
+  let sharedMemory = cfg.sharedMemory;
+  if (f.processes !== 1 && sharedMemory.kind === 'disabled') sharedMemory = { kind: 'default' };
+
+  const pod: PodCfg = { ...cfg.pod };
+  const [env, amendEnv] = cutList(cfg.env, f.split.env);
+  const [volumes, amendVolumes] = cutList(cfg.volumes, f.split.volumes);
+  const [tolerations, amendTolerations] = cutList(pod.tolerations, f.split.tolerations);
+  if (pod.tolerations) pod.tolerations = tolerations;
+  let amendNodeSelector: Record<string, string>;
+  let amendPodLabels: Record<string, string>;
+  let amendPodAnnotations: Record<string, string>;
+  [pod.nodeSelector, amendNodeSelector] = cutMap(pod.nodeSelector, f.split.nodeSelector);
+  [pod.podLabels, amendPodLabels] = cutMap(pod.podLabels, f.split.podLabels);
+  [pod.podAnnotations, amendPodAnnotations] = cutMap(pod.podAnnotations, f.split.podAnnotations);
+  const containers = noContainers();
+  const amendContainers = noContainers();
+  for (const list of CONTAINER_LISTS) [containers[list], amendContainers[list]] = cutList(cfg.containers[list], f.split[list]);
+
+  // On the node's network, only ClusterFirstWithHostNet (the default there) finds the job's Services; elsewhere
+  // Default and None would resolve with the node's or other name servers, which do not know them either.
+  if (pod.hostNetwork) {
+    if (pod.dnsPolicy !== DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET) pod.dnsPolicy = undefined;
+  } else if (f.usesServices && (pod.dnsPolicy === DnsPolicy.DEFAULT || pod.dnsPolicy === DnsPolicy.NONE)) {
+    pod.dnsPolicy = undefined;
+  }
+  // The API server requires a name server with the policy None.
+  if (pod.dnsPolicy === DnsPolicy.NONE && !pod.dnsConfig?.nameservers) pod.dnsConfig = { ...pod.dnsConfig, nameservers: ['10.96.0.10'] };
+
+  if (f.restrictHosts && f.pods <= 32) {
+    pod.hostnames = Array.from({ length: f.pods + f.spareHosts }, (_, i) => `node-${i}`);
+    pod.scheduling = { ...pod.scheduling, onePodPerNode: true };
+  }
+
+  const takenVolumes = new Set([SharedMemory.VOLUME_NAME, ownShmVolume.name, ...volumes.map(v => v.name), ...amendVolumes.map(v => v.name)]);
+  const extraVolumes = cfg.extraVolumes.map(v => ({ ...v, name: uniqueName(v.name, takenVolumes) }));
+  const finished: T = {
+    ...cfg,
+    metadata,
+    sharedMemory,
+    env,
+    volumes,
+    extraVolumes,
+    containers,
+    pod,
+    amend: {
+      env: amendEnv,
+      volumes: amendVolumes,
+      tolerations: amendTolerations,
+      nodeSelector: amendNodeSelector,
+      podLabels: amendPodLabels,
+      podAnnotations: amendPodAnnotations,
+      containers: amendContainers,
+    },
+  };
+  finishContainers(finished, f.replicas);
+  // Added last, so that no helper container or replica mounts it.
+  if (sharedMemory.kind === 'disabled' && f.ownShm) finished.volumes = [...finished.volumes, ownShmVolume];
+  return finished;
+}
+
+/**
+ * Helper containers with names unique in their pods (not `pytorch`, nor the operator's `init-pytorch`), ports
+ * unique in their pods and apart from the training port, and mounts of the configuration's volumes. A replica's
+ * containers are checked against the job's and the amendments', not against the other replica's (another pod).
+ */
+function finishContainers(cfg: CommonCfg, replicas: ReplicaCfg[]): void {
+  const volumeNames = [...cfg.volumes, ...cfg.amend.volumes, ...cfg.extraVolumes].map(v => v.name);
+  const resolve = (mounts: MountRefCfg[]): MountRefCfg[] => (volumeNames.length === 0 ? [] : mounts.map(({ pick, ...m }) =>
+    ({ ...m, volume: volumeNames[(pick ?? 0) % volumeNames.length] })));
+  const finish = (c: ContainerCfg, names: Set<string>, ports: Set<number>): ContainerCfg => ({
+    ...c,
+    name: uniqueName(c.name, names),
+    ports: c.ports.map(p => ({ ...p, number: freePort(p.number, ports) })),
+    mounts: resolve(c.mounts),
+  });
+  const finishAll = (list: ContainersCfg, names: Set<string>, ports: Set<number>): ContainersCfg => {
+    const done = noContainers();
+    for (const name of CONTAINER_LISTS) done[name] = list[name].map(c => finish(c, names, ports));
+    return done;
+  };
+  const names = new Set([TRAINING_CONTAINER, OPERATOR_INIT_CONTAINER]);
+  const ports = new Set([cfg.port ?? 23456]);
+  cfg.containers = finishAll(cfg.containers, names, ports);
+  cfg.amend.containers = finishAll(cfg.amend.containers, names, ports);
+  for (const replica of replicas) {
+    if (replica.containers) replica.containers = finishAll(replica.containers, new Set(names), new Set(ports));
+    if (replica.mounts) replica.mounts = resolve(replica.mounts);
+  }
+}
+
+/** A replica's own command: always with its arguments, so that it never takes the job's arguments for another program. */
+const replicaCommand = jobCommand.filter(c => c.command !== undefined && c.args !== undefined && c.args.length > 0);
 
 /** What a Master or Worker may set for itself; resource overrides set both sides of each key they set. */
 const replicaOverrides = fc.record({
@@ -672,6 +1223,14 @@ const replicaOverrides = fc.record({
   restartPolicy: restartPolicyArb,
   nodeSelector: labels,
   tolerations: fc.array(toleration, { maxLength: 2 }),
+  env: fc.uniqueArray(fc.record({ name: envName, source: envSource }), { minLength: 1, maxLength: 2, selector: e => e.name }),
+  command: replicaCommand,
+  podLabels: labels,
+  podAnnotations: fc.dictionary(qualifiedKey, printable, { maxKeys: 2 }),
+  mounts: sometimes(fc.uniqueArray(replicaMountRef, { minLength: 1, maxLength: 2, selector: m => m.path })),
+  containers: sometimes(containersCfg),
+  scheduling: sometimes(schedulingCfg),
+  securityContext: sometimes(containerSecurity),
 }, { requiredKeys: [] });
 
 const validJob: fc.Arbitrary<JobCfg> = fc.record({
@@ -691,11 +1250,33 @@ const validJob: fc.Arbitrary<JobCfg> = fc.record({
     restartPolicy: r.restartPolicy,
     nodeSelector: r.nodeSelector,
     tolerations: r.tolerations,
+    env: r.env,
+    command: r.command?.command,
+    args: r.command?.args,
+    podLabels: r.podLabels,
+    podAnnotations: r.podAnnotations,
+    mounts: r.mounts,
+    containers: r.containers,
+    scheduling: r.scheduling,
+    securityContext: r.securityContext,
   });
   const torchrun = isTorchrun(g.command.command);
   // nprocPerNode only for a command that is torchrun, and then with shared memory on.
   const nprocPerNode = torchrun ? g.nprocPerNode : undefined;
   const workers = g.writeReplicas || g.workers !== 1 ? g.workers : undefined;
+  const master = g.master && replica(g.master);
+  const worker: WorkerCfg = { ...replica(g.worker), replicas: workers };
+  const replicas = master ? [master, worker] : [worker];
+  // With nprocPerNode every pod must run torchrun: a replica's own command is then torchrun, or it takes the job's.
+  // Without shared memory, a replica of a job that does not run torchrun does not run it either (torchrun would turn
+  // shared memory on, and rarely leave a job without it).
+  for (const r of replicas) {
+    const keepsOneProcess = !torchrun && g.sharedMemory.kind === 'disabled' && isTorchrun(r.command);
+    if ((nprocPerNode !== undefined && r.command !== undefined && !isTorchrun(r.command)) || keepsOneProcess) {
+      r.command = undefined;
+      r.args = undefined;
+    }
+  }
   const cfg: JobCfg = {
     metadata: g.metadata,
     image: g.image,
@@ -705,15 +1286,29 @@ const validJob: fc.Arbitrary<JobCfg> = fc.record({
     limits: g.resources.limits,
     sharedMemory: g.sharedMemory,
     volumes: g.volumes,
+    extraVolumes: g.extraVolumes,
+    containers: g.containers,
     pod: g.pod,
     port: g.port,
-    master: g.master && replica(g.master),
-    worker: { ...replica(g.worker), replicas: workers },
+    amend: { env: [], volumes: [], tolerations: [], nodeSelector: {}, podLabels: {}, podAnnotations: {}, containers: noContainers() },
+    master,
+    worker,
     runPolicy: g.runPolicy,
     nprocPerNode,
   };
   // torchrun may start several processes per pod (its count, or one per GPU under the default `auto`).
-  return finishCommon(cfg, '-worker-'.length + digits(g.workers - 1), torchrun ? 'many' : 1, g.ownShm);
+  const many = torchrun || replicas.some(r => isTorchrun(r.command));
+  return finishCommon(cfg, {
+    serviceSuffixLength: '-worker-'.length + digits(g.workers - 1),
+    processes: many ? 'many' : 1,
+    ownShm: g.ownShm,
+    pods: 1 + g.workers,
+    usesServices: true,
+    split: g.split,
+    restrictHosts: g.restrictHosts,
+    spareHosts: g.spareHosts,
+    replicas,
+  });
 });
 
 const rdzvKey = fc.oneof(fc.constantFrom('timeout', 'join_timeout', 'read_timeout', 'last_call_timeout', 'close_timeout', 'is_host'),
@@ -769,8 +1364,11 @@ const validElasticJob: fc.Arbitrary<ElasticJobCfg> = fc.record({
     limits: g.resources.limits,
     sharedMemory: g.sharedMemory,
     volumes: g.volumes,
+    extraVolumes: g.extraVolumes,
+    containers: g.containers,
     pod: g.pod,
     port: g.port,
+    amend: { env: [], volumes: [], tolerations: [], nodeSelector: {}, podLabels: {}, podAnnotations: {}, containers: noContainers() },
     entrypoint: g.entrypoint,
     elastic,
   };
@@ -780,7 +1378,17 @@ const validElasticJob: fc.Arbitrary<ElasticJobCfg> = fc.record({
   if (single) cfg.port = undefined;
   const { max } = nodeRange(cfg);
   const processes = (elastic?.nproc ?? 1) === 1 ? 1 : 'many';
-  return finishCommon(cfg, single ? 0 : '-worker-'.length + digits(max - 1), processes, g.ownShm);
+  return finishCommon(cfg, {
+    serviceSuffixLength: single ? 0 : '-worker-'.length + digits(max - 1),
+    processes,
+    ownShm: g.ownShm,
+    pods: max,
+    usesServices: !single,
+    split: g.split,
+    restrictHosts: g.restrictHosts,
+    spareHosts: g.spareHosts,
+    replicas: [],
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -794,8 +1402,8 @@ interface Mutation<C, P> {
   readonly applies?: (cfg: C, param: P) => boolean;
   /** Changes a copy of the configuration in place. */
   readonly apply: (cfg: C, param: P) => void;
-  /** What the error message must contain, given the mutated configuration. */
-  readonly field: (cfg: C, param: P) => string;
+  /** What the error message must contain (each of them), given the mutated configuration. */
+  readonly field: (cfg: C, param: P) => string | string[];
 }
 function mutation<C, P>(m: Mutation<C, P>): Mutation<C, any> {
   return m;
@@ -870,6 +1478,153 @@ function processCount(cfg: JobCfg | ElasticJobCfg): number {
   return typeof n === 'number' ? n : 1;
 }
 
+type TermField = 'preferredNodeAffinity' | 'podAffinity' | 'podAntiAffinity' | 'topologySpread';
+type MapMethod = 'addEnv' | 'addNodeSelector' | 'addPodLabel' | 'addPodAnnotation';
+const AMEND_METHODS: Record<ContainerList, string> = { initContainers: 'addInitContainer', sidecars: 'addSidecar', containers: 'addContainer' };
+const MAP_FIELDS: Record<Exclude<MapMethod, 'addEnv'>, 'nodeSelector' | 'podLabels' | 'podAnnotations'> = {
+  addNodeSelector: 'nodeSelector', addPodLabel: 'podLabels', addPodAnnotation: 'podAnnotations',
+};
+
+function replicasOf(cfg: JobCfg | ElasticJobCfg): ReplicaCfg[] {
+  return 'worker' in cfg ? [cfg.master, cfg.worker].filter((r): r is ReplicaCfg => r !== undefined) : [];
+}
+function replicaAt(cfg: JobCfg, type: 'Master' | 'Worker'): ReplicaCfg {
+  return type === 'Master' ? (cfg.master ??= {}) : cfg.worker;
+}
+function schedulingAt(cfg: JobCfg | ElasticJobCfg, level: Level): SchedulingCfg {
+  if (level === 'job') return (cfg.pod.scheduling ??= {});
+  const replica = replicaAt(cfg as JobCfg, level);
+  return (replica.scheduling ??= {});
+}
+/**
+ * The field path of a level's option as the user wrote it, as it starts a message: `podAffinity` at job level (after
+ * the construct path, `[test/job] `, so that a replica's path cannot match), `worker.podAffinity` for a replica.
+ */
+function levelPath(level: Level, field: string): string {
+  return level === 'job' ? `] ${field}` : `${level.toLowerCase()}.${field}`;
+}
+/** The path of the last entry of a level's list (a replica's own entries are refused at their own index, before the merge). */
+function lastEntryPath(cfg: JobCfg | ElasticJobCfg, level: Level, field: TermField): string {
+  return `${levelPath(level, field)}[${schedulingAt(cfg, level)[field]!.length - 1}]`;
+}
+/** A helper container that is valid on its own. */
+const helper = (name: string): ContainerCfg => ({ name, image: 'busybox:1.36', env: [], mounts: [], ports: [] });
+/** The names of the job-level helper containers, given in the props or through amendments. */
+function jobContainerNames(cfg: CommonCfg): string[] {
+  return [cfg.containers, cfg.amend.containers].flatMap(list => CONTAINER_LISTS.flatMap(name => list[name].map(c => c.name)));
+}
+/** The paths the job mounts into the training container, in the props or through amendments. */
+function jobMountPaths(cfg: CommonCfg): string[] {
+  return [...cfg.volumes, ...cfg.amend.volumes].flatMap(v => v.mounts.map(m => m.path));
+}
+function allVolumeNames(cfg: CommonCfg): string[] {
+  return [...cfg.volumes, ...cfg.amend.volumes, ...cfg.extraVolumes].map(v => v.name);
+}
+/** The keys an amendment method refuses to set again: those the job's props set (and, for env, earlier amendments). */
+function takenKeys(cfg: CommonCfg, method: MapMethod): string[] {
+  if (method === 'addEnv') return [...cfg.env, ...cfg.amend.env].map(e => e.name);
+  return Object.keys(cfg.pod[MAP_FIELDS[method]] ?? {});
+}
+/** How many pods a job has. */
+function podCount(cfg: JobCfg | ElasticJobCfg): number {
+  return 'worker' in cfg ? 1 + (cfg.worker.replicas ?? 1) : nodeRange(cfg).max;
+}
+const badWeights = fc.oneof(fc.constantFrom(0, 101), fc.constantFrom(-1, 250, 0.5, 99.5));
+
+/** Mutations of the pod options that both constructs share: placement, amendments, helper containers. */
+function podOptionMutations<C extends JobCfg | ElasticJobCfg>(forJob: boolean): Array<Mutation<C, any>> {
+  return [
+    mutation<C, [Level, Exclude<TermField, 'topologySpread'>, number, boolean]>({
+      name: 'a weight of 0 or 101',
+      param: fc.tuple(levelArb(forJob), fc.constantFrom('preferredNodeAffinity' as const, 'podAffinity' as const, 'podAntiAffinity' as const), badWeights, fc.boolean()),
+      apply: (cfg, [level, field, value, own]) => {
+        const scheduling = schedulingAt(cfg, level);
+        if (field === 'preferredNodeAffinity') {
+          scheduling.preferredNodeAffinity = [...scheduling.preferredNodeAffinity ?? [], { weight: value, queries: [{ op: 'exists', key: 'example.com/fabric', values: [] }] }];
+        } else {
+          scheduling[field] = [...scheduling[field] ?? [], { own, peer: 'cache', topology: 'zone', weight: value }];
+        }
+      },
+      field: (cfg, [level, field]) => `${lastEntryPath(cfg, level, field)}.weight: `,
+    }),
+    mutation<C, [Level, number]>({
+      name: 'a topology spread maxSkew below 1 or fractional',
+      param: fc.tuple(levelArb(forJob), fc.constantFrom(0, -1, 1.5)),
+      apply: (cfg, [level, maxSkew]) => {
+        const scheduling = schedulingAt(cfg, level);
+        scheduling.topologySpread = [...scheduling.topologySpread ?? [], { own: true, peer: 'x', topology: 'zone', maxSkew }];
+      },
+      field: (cfg, [level]) => `${lastEntryPath(cfg, level, 'topologySpread')}.maxSkew: `,
+    }),
+    mutation<C, [Level, DurationCfg]>({
+      name: 'a terminationGracePeriod that is not whole seconds',
+      param: fc.tuple(levelArb(forJob), fractionalDuration),
+      apply: (cfg, [level, value]) => {
+        schedulingAt(cfg, level).terminationGracePeriod = value;
+        // A replica's own period replaces the job's: take the replicas' away, so that the job's is written.
+        if (level === 'job') for (const replica of replicasOf(cfg)) if (replica.scheduling) replica.scheduling.terminationGracePeriod = undefined;
+      },
+      field: (_cfg, [level]) => `${levelPath(level, 'terminationGracePeriod')}: `,
+    }),
+    mutation<C, [MapMethod, number]>({
+      name: 'an amendment of a key the job already sets',
+      param: fc.tuple(fc.constantFrom<MapMethod>('addEnv', 'addNodeSelector', 'addPodLabel', 'addPodAnnotation'), fc.nat()),
+      applies: (cfg, [method]) => takenKeys(cfg, method).length > 0,
+      apply: (cfg, [method, i]) => {
+        const keys = takenKeys(cfg, method);
+        const key = keys[i % keys.length];
+        if (method === 'addEnv') cfg.amend.env.push({ name: key, source: { kind: 'value', value: 'again' } });
+        else cfg.amend[MAP_FIELDS[method]][key] = 'again';
+      },
+      field: (cfg, [method]) => {
+        const key = method === 'addEnv'
+          ? cfg.amend.env[cfg.amend.env.length - 1].name
+          : Object.keys(cfg.amend[MAP_FIELDS[method]]).find(k => k in (cfg.pod[MAP_FIELDS[method]] ?? {}))!;
+        return `${method}: ${JSON.stringify(key)} is already set`;
+      },
+    }),
+    mutation<C, [ContainerList, number]>({
+      name: 'an amended container named like a container of the job',
+      param: fc.tuple(fc.constantFrom(...CONTAINER_LISTS), fc.nat()),
+      applies: cfg => jobContainerNames(cfg).length > 0,
+      apply: (cfg, [list, i]) => {
+        const names = jobContainerNames(cfg);
+        cfg.amend.containers[list].push(helper(names[i % names.length]));
+      },
+      // Refused by the second of the two calls: the amendments are applied init containers first, then sidecars, then containers.
+      field: (cfg, [list]) => {
+        const added = cfg.amend.containers[list];
+        const name = added[added.length - 1].name;
+        const earlier = CONTAINER_LISTS.find(l => cfg.amend.containers[l].some(c => c.name === name && c !== added[added.length - 1]));
+        const second = earlier !== undefined && CONTAINER_LISTS.indexOf(earlier) > CONTAINER_LISTS.indexOf(list) ? earlier : list;
+        return `${AMEND_METHODS[second]}: ${JSON.stringify(name)} is already a container`;
+      },
+    }),
+    mutation<C, number>({
+      name: 'an amended mount at a path the job mounts',
+      param: fc.nat(),
+      applies: cfg => jobMountPaths(cfg).length > 0,
+      apply: (cfg, i) => {
+        const paths = jobMountPaths(cfg);
+        cfg.amend.volumes.push({ kind: 'emptyDir', name: uniqueName('amended-twin', new Set(allVolumeNames(cfg))), ref: 'x', mounts: [{ path: paths[i % paths.length] }] });
+      },
+      field: cfg => `addVolumeMount: ${JSON.stringify(cfg.amend.volumes[cfg.amend.volumes.length - 1].mounts[0].path)} is already mounted`,
+    }),
+    mutation<C, number>({
+      name: 'onePodPerNode with fewer named nodes than pods',
+      param: fc.constant(0),
+      applies: cfg => podCount(cfg) >= 2 && podCount(cfg) <= 64 && ('worker' in cfg || !isSingleNode(cfg as ElasticJobCfg)),
+      apply: cfg => {
+        cfg.pod.hostnames = Array.from({ length: podCount(cfg) - 1 }, (_, i) => `node-${i}`);
+        cfg.pod.scheduling = { ...cfg.pod.scheduling, onePodPerNode: true };
+        // Every replica keeps the job's onePodPerNode, so that all the pods repel one another.
+        for (const replica of replicasOf(cfg)) if (replica.scheduling) replica.scheduling.onePodPerNode = undefined;
+      },
+      field: () => 'affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[',
+    }),
+  ];
+}
+
 /** Mutations that apply to both constructs. */
 function commonMutations<C extends JobCfg | ElasticJobCfg>(forJob: boolean, injectedEnv: (cfg: C) => string[]): Array<Mutation<C, any>> {
   return [
@@ -924,7 +1679,7 @@ function commonMutations<C extends JobCfg | ElasticJobCfg>(forJob: boolean, inje
     mutation<C, string>({
       name: 'own /dev/shm mount with shared memory on',
       param: dnsLabel.filter(name => name !== SharedMemory.VOLUME_NAME),
-      applies: (cfg, name) => cfg.sharedMemory.kind !== 'disabled' && !cfg.volumes.some(v => v.name === name),
+      applies: (cfg, name) => cfg.sharedMemory.kind !== 'disabled' && !allVolumeNames(cfg).includes(name),
       apply: (cfg, name) => { cfg.volumes.push({ kind: 'emptyDir', name, ref: 'x', mounts: [{ path: SharedMemory.MOUNT_PATH }] }); },
       field: () => SharedMemory.MOUNT_PATH,
     }),
@@ -992,8 +1747,35 @@ const BAD_TORCHRUN_FLAGS: Array<[string, string]> = [
   ['--nnodes=x', '--nnodes'], ['--rdzv_conf=timeout', '--rdzv_conf'],
 ];
 
+/** Whether some replica runs the job's command and arguments rather than its own. */
+const inheritsCommand = (cfg: JobCfg) => cfg.master?.command === undefined || cfg.worker.command === undefined;
+
 const jobMutations: Array<Mutation<JobCfg, any>> = [
   ...commonMutations<JobCfg>(true, () => JOB_ENV),
+  ...podOptionMutations<JobCfg>(true),
+  mutation<JobCfg, ['Master' | 'Worker', ContainerList, number]>({
+    name: 'a replica container named like a container of the job',
+    param: fc.tuple(fc.constantFrom('Master' as const, 'Worker' as const), fc.constantFrom(...CONTAINER_LISTS), fc.nat()),
+    applies: cfg => jobContainerNames(cfg).length > 0,
+    apply: (cfg, [type, list, i]) => {
+      const names = jobContainerNames(cfg);
+      const replica = replicaAt(cfg, type);
+      const containers = replica.containers ?? noContainers();
+      replica.containers = { ...containers, [list]: [...containers[list], helper(names[i % names.length])] };
+    },
+    field: (cfg, [type, list]) => `${type.toLowerCase()}.${list}[${replicaAt(cfg, type).containers![list].length - 1}].name`,
+  }),
+  mutation<JobCfg, ['Master' | 'Worker', number]>({
+    name: 'a replica mount at a path the job mounts',
+    param: fc.tuple(fc.constantFrom('Master' as const, 'Worker' as const), fc.nat()),
+    applies: cfg => jobMountPaths(cfg).length > 0,
+    apply: (cfg, [type, i]) => {
+      const paths = jobMountPaths(cfg);
+      const replica = replicaAt(cfg, type);
+      replica.mounts = [...replica.mounts ?? [], { volume: [...cfg.volumes, ...cfg.amend.volumes][0].name, path: paths[i % paths.length] }];
+    },
+    field: (cfg, [type]) => `${type.toLowerCase()}.volumeMounts[${replicaAt(cfg, type).mounts!.length - 1}].path`,
+  }),
   mutation<JobCfg, number>({
     name: 'Worker replicas not a whole number of at least 1',
     param: badReplicaCounts,
@@ -1080,14 +1862,14 @@ const jobMutations: Array<Mutation<JobCfg, any>> = [
   mutation<JobCfg, NprocCfg>({
     name: 'nprocPerNode with a command that is not torchrun',
     param: nprocCfg,
-    applies: cfg => cfg.command !== undefined && !isTorchrun(cfg.command),
+    applies: cfg => cfg.command !== undefined && !isTorchrun(cfg.command) && inheritsCommand(cfg),
     apply: (cfg, n) => { cfg.nprocPerNode = n; },
     field: () => 'spec.nprocPerNode',
   }),
   mutation<JobCfg, [string, string]>({
     name: 'a torchrun flag torchrun refuses',
     param: fc.constantFrom(...BAD_TORCHRUN_FLAGS),
-    applies: cfg => isTorchrun(cfg.command),
+    applies: cfg => isTorchrun(cfg.command) && inheritsCommand(cfg),
     apply: (cfg, [flag]) => { cfg.args = [flag, ...cfg.args ?? []]; },
     field: (_cfg, [, name]) => name,
   }),
@@ -1104,6 +1886,7 @@ const elastic = (cfg: ElasticJobCfg): ElasticCfg => (cfg.elastic ??= {});
 
 const elasticMutations: Array<Mutation<ElasticJobCfg, any>> = [
   ...commonMutations<ElasticJobCfg>(false, elasticInjectedEnv),
+  ...podOptionMutations<ElasticJobCfg>(false),
   mutation<ElasticJobCfg, number>({
     name: 'name too long for <name>-worker-<max-1>',
     param: fc.integer({ min: 1, max: 9 }),
@@ -1277,12 +2060,67 @@ function expectRefused<C>(
     expect(error).toBeInstanceOf(Error);
     // A TypeError or RangeError would be a crash, not a refusal.
     expect((error as Error).name).toBe('Error');
-    expect((error as Error).message).toContain(field);
+    for (const part of [field].flat()) expect((error as Error).message).toContain(part);
     expect(fs.readdirSync(app.outdir)).toEqual([]);
   } finally {
     fs.rmSync(app.outdir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The container names a pod must have, as the merge rule says: the job's (its props, then its amendments), then the
+ * replica's; init containers first and native sidecars after them, all among the init containers.
+ */
+function expectedContainers(cfg: CommonCfg, replica: ReplicaCfg | undefined): { containers: string[]; initContainers: string[] } {
+  const names = (list: ContainerList) => [cfg.containers[list], cfg.amend.containers[list], replica?.containers?.[list] ?? []]
+    .flatMap(l => l.map(c => c.name));
+  return { containers: [TRAINING_CONTAINER, ...names('containers')], initContainers: [...names('initContainers'), ...names('sidecars')] };
+}
+function writtenContainers(template: any): { containers: string[]; initContainers: string[] } {
+  const names = (list: any[] | undefined) => (list ?? []).map(c => c.name);
+  return { containers: names(template.spec.containers), initContainers: names(template.spec.initContainers) };
+}
+
+/** What a configuration uses of the pod options, for the coverage counts. */
+function features(cfg: CommonCfg, replicas: ReplicaCfg[]): string[] {
+  const found = new Set<string>();
+  const lists = [cfg.containers, cfg.amend.containers, ...replicas.map(r => r.containers ?? noContainers())];
+  const containers = lists.flatMap(l => CONTAINER_LISTS.flatMap(name => l[name]));
+  for (const r of [cfg, ...replicas, ...containers]) {
+    for (const e of [...r.requests?.extended ?? [], ...r.limits?.extended ?? []]) found.add(`extended ${e.kind}`);
+  }
+  for (const name of CONTAINER_LISTS) if (lists.some(l => l[name].length > 0)) found.add(name);
+  const securities = [cfg.pod.securityContext, ...replicas.map(r => r.securityContext), ...containers.map(c => c.security)];
+  if (securities.some(sc => (sc?.add?.length ?? 0) > 0)) found.add('capabilities');
+  const a = cfg.amend;
+  if (a.env.length + a.volumes.length + a.tolerations.length + Object.keys({ ...a.nodeSelector, ...a.podLabels, ...a.podAnnotations }).length > 0) found.add('amendments');
+  if (CONTAINER_LISTS.some(name => a.containers[name].length > 0)) found.add('amended containers');
+  if (replicas.some(r => r.containers && CONTAINER_LISTS.some(name => r.containers![name].length > 0))) found.add('replica containers');
+  if (replicas.some(r => (r.env?.length ?? 0) > 0)) found.add('replica env');
+  if (replicas.some(r => r.command !== undefined)) found.add('replica command');
+  if (replicas.some(r => (r.mounts?.length ?? 0) > 0)) found.add('replica mounts');
+  const schedulings = [cfg.pod.scheduling, ...replicas.map(r => r.scheduling)].filter((s): s is SchedulingCfg => s !== undefined);
+  const terms = schedulings.flatMap(s => [...s.podAffinity ?? [], ...s.podAntiAffinity ?? []]);
+  if (schedulings.some(s => s.onePodPerNode)) found.add('onePodPerNode');
+  if (cfg.pod.hostnames) found.add('named nodes');
+  if (schedulings.some(s => s.preferredNodeAffinity)) found.add('preferred node affinity');
+  if (terms.some(t => t.weight !== undefined)) found.add('weighted pod terms');
+  if (terms.some(t => t.weight === undefined)) found.add('required pod terms');
+  if (schedulings.some(s => s.topologySpread)) found.add('topology spread');
+  if (schedulings.some(s => s.terminationGracePeriod)) found.add('terminationGracePeriod');
+  if (schedulings.some(s => s.schedulerName)) found.add('schedulerName');
+  if (cfg.pod.hostNetwork) found.add('hostNetwork');
+  if (cfg.pod.hostIpc) found.add('hostIpc');
+  if (cfg.pod.dnsPolicy) found.add('dnsPolicy');
+  if (cfg.pod.dnsConfig) found.add('dnsConfig');
+  return [...found];
+}
+const COMMON_FEATURES = [
+  'extended rdma', 'extended efa', 'extended hugepages', 'capabilities', ...CONTAINER_LISTS, 'amendments', 'amended containers',
+  'onePodPerNode', 'named nodes', 'preferred node affinity', 'weighted pod terms', 'required pod terms', 'topology spread',
+  'terminationGracePeriod', 'schedulerName', 'hostNetwork', 'hostIpc', 'dnsPolicy', 'dnsConfig',
+];
+const REPLICA_FEATURES = ['replica containers', 'replica env', 'replica command', 'replica mounts'];
 
 function countBy(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -1305,13 +2143,17 @@ describe('generated valid configurations synthesize to manifests that pass the s
         const [manifest] = manifests;
         expect(manifest.metadata.name).toBe(cfg.metadata?.name ?? job.name);
         expect(manifest.spec.pytorchReplicaSpecs.Worker.replicas).toBe(cfg.worker.replicas ?? 1);
+        const { Master: masterSpec, Worker: workerSpec } = manifest.spec.pytorchReplicaSpecs;
+        expect([writtenContainers(masterSpec.template), writtenContainers(workerSpec.template)])
+          .toEqual([expectedContainers(cfg, cfg.master), expectedContainers(cfg, cfg.worker)]);
+        for (const feature of features(cfg, replicasOf(cfg))) countBy(seen, feature);
         countBy(seen, cfg.nprocPerNode === undefined ? 'no nproc' : 'nproc');
         countBy(seen, `shm ${cfg.sharedMemory.kind}`);
         if ((cfg.worker.replicas ?? 1) > 1) countBy(seen, 'several workers');
       });
     }), params(SEEDS.validPyTorchJob));
     if (!replaying) {
-      for (const key of ['no nproc', 'nproc', 'shm default', 'shm enabled', 'shm disabled', 'several workers']) {
+      for (const key of ['no nproc', 'nproc', 'shm default', 'shm enabled', 'shm disabled', 'several workers', ...COMMON_FEATURES, ...REPLICA_FEATURES]) {
         expect({ [key]: (seen.get(key) ?? 0) > RUNS / 20 }).toEqual({ [key]: true });
       }
     }
@@ -1329,12 +2171,16 @@ describe('generated valid configurations synthesize to manifests that pass the s
           const { min, max } = nodeRange(cfg);
           expect(manifests[0].spec.elasticPolicy).toMatchObject({ minReplicas: min, maxReplicas: max });
         }
+        const template = singleNode ? manifests[0].spec.template : manifests[0].spec.pytorchReplicaSpecs.Worker.template;
+        expect(writtenContainers(template)).toEqual(expectedContainers(cfg, undefined));
+        for (const feature of features(cfg, [])) countBy(seen, feature);
         countBy(seen, singleNode ? 'single node' : 'several nodes');
       });
     }), params(SEEDS.validElasticJob));
     if (!replaying) {
       expect(seen.get('single node') ?? 0).toBeGreaterThan(RUNS / 4);
       expect(seen.get('several nodes') ?? 0).toBeGreaterThan(RUNS / 4);
+      for (const key of COMMON_FEATURES) expect({ [key]: (seen.get(key) ?? 0) > RUNS / 20 }).toEqual({ [key]: true });
     }
   }, TIMEOUT_MS);
 });

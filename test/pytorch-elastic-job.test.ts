@@ -7,8 +7,8 @@ import {
 } from '../src';
 import { expectValidPyTorchJob, validatePodTemplateSchema, validatePyTorchJobSchema } from './support/crd-schema';
 import { elasticContainer, elasticPodTemplate, Manifest, synthElastic } from './support/synth-elastic';
-import { operatorEnv } from '../src/private/operator-env';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
+import { operatorEnv } from '../src/rules/operator-env';
 import { formatProblem, Problem, ProblemKind } from '../src/rules/problem';
 import { checkPyTorchJob } from '../src/rules/pytorchjob';
 import { checkRdzvConf, checkTorchrunCommand } from '../src/rules/torchrun';

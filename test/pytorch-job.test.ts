@@ -2,11 +2,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import {
-  ConfigMap, Cpu, EnvValue, ImagePullPolicy, NodeLabelQuery, NodeTaintQuery, Secret, TaintEffect,
+  ConfigMap, Cpu, EnvValue, ImagePullPolicy, NodeLabelQuery, NodeTaintQuery, PersistentVolumeClaim, Secret, ServiceAccount,
+  TaintEffect, Volume,
 } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
 import {
   CleanPodPolicy, GpuResource, ManagedBy, Master, NprocPerNode, PyTorchJob, PyTorchJobProps, RestartPolicy,
-  RunPolicy, SharedMemory, Volume, Worker,
+  RunPolicy, SharedMemory, Worker,
 } from '../src';
 import { Manifest, podSpec, pytorchContainer, replicaSpec, ReplicaType, synthJob, synthJobs, synthYaml } from './support/synth';
 
@@ -18,18 +20,29 @@ function minimal(props: Partial<PyTorchJobProps> = {}): PyTorchJobProps {
   return { image: IMAGE, worker: new Worker(), ...props };
 }
 
+/** Props, or a function of the chart that returns them (for the cdk8s-plus objects that need a scope: volumes, secrets). */
+type PropsIn = Partial<PyTorchJobProps> | ((chart: Chart) => Partial<PyTorchJobProps>);
+
 /** One PyTorchJob with construct id `job` in a fresh chart, synthesized and checked. */
-function synthWith(props: Partial<PyTorchJobProps> = {}): Manifest {
-  const chart = Testing.chart();
-  new PyTorchJob(chart, 'job', minimal(props));
-  return synthJob(chart);
+function synthWith(props: PropsIn = {}): Manifest {
+  return synthJob(chartWith(props));
 }
 
 /** A chart holding one PyTorchJob with construct id `job`, for tests that expect synthesis to fail. */
-function chartWith(props: Partial<PyTorchJobProps>): Chart {
+function chartWith(props: PropsIn): Chart {
   const chart = Testing.chart();
-  new PyTorchJob(chart, 'job', minimal(props));
+  new PyTorchJob(chart, 'job', minimal(typeof props === 'function' ? props(chart) : props));
   return chart;
+}
+
+/** A cdk8s-plus volume of a PersistentVolumeClaim, named `name`, in `scope`. */
+function pvcVolume(scope: Construct, name: string, claim: string): Volume {
+  return Volume.fromPersistentVolumeClaim(scope, `${name}-volume`, PersistentVolumeClaim.fromClaimName(scope, `${name}-claim`, claim), { name });
+}
+
+/** A cdk8s-plus emptyDir volume named `name`, in `scope`. */
+function emptyDirVolume(scope: Construct, name: string, id = name): Volume {
+  return Volume.fromEmptyDir(scope, `${id}-volume`, name);
 }
 
 /** The error cdk8s throws when validation of the construct at `test/job` fails with these problems. */
@@ -225,9 +238,8 @@ describe('the training container', () => {
 
   test('writes the container and pod security context where Kubernetes expects each field', () => {
     const job = synthWith({
-      securityContext: {
-        runAsUser: 1000, runAsGroup: 1001, fsGroup: 2000, runAsNonRoot: true, readOnlyRootFilesystem: false, allowPrivilegeEscalation: false,
-      },
+      podSecurity: { runAsUser: 1000, runAsGroup: 1001, fsGroup: 2000, runAsNonRoot: true },
+      securityContext: { readOnlyRootFilesystem: false, allowPrivilegeEscalation: false },
     });
     for (const type of REPLICAS) {
       expect(podSpec(job, type).securityContext).toStrictEqual({ runAsUser: 1000, runAsGroup: 1001, fsGroup: 2000, runAsNonRoot: true });
@@ -238,9 +250,9 @@ describe('the training container', () => {
 
 describe('pod scheduling options', () => {
   test('writes service account, pull secrets, priority class, node selector, tolerations and node affinity on every pod', () => {
-    const job = synthWith({
-      serviceAccountName: 'trainer',
-      imagePullSecrets: ['ghcr-pull', 'ecr-pull'],
+    const job = synthWith(chart => ({
+      serviceAccount: ServiceAccount.fromServiceAccountName(chart, 'sa', 'trainer'),
+      imagePullSecrets: [Secret.fromSecretName(chart, 'ghcr', 'ghcr-pull'), Secret.fromSecretName(chart, 'ecr', 'ecr-pull')],
       priorityClassName: 'training-high',
       nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
       tolerations: [
@@ -252,7 +264,7 @@ describe('pod scheduling options', () => {
         NodeLabelQuery.in('nvidia.com/gpu.product', ['A100-SXM4-80GB', 'H100-SXM5-80GB']),
         NodeLabelQuery.exists('nvidia.com/gpu.count'),
       ],
-    });
+    }));
     for (const type of REPLICAS) {
       expect(podSpec(job, type)).toMatchObject({
         serviceAccountName: 'trainer',
@@ -312,25 +324,29 @@ describe('pod scheduling options', () => {
 
 describe('volumes', () => {
   test('mounts a PVC, a ConfigMap, a Secret and an emptyDir after the shared memory, each volume listed once', () => {
-    const data = Volume.fromPersistentVolumeClaim('data', 'imagenet');
-    const checkpoints = Volume.fromPersistentVolumeClaim('checkpoints', 'resnet50-checkpoints');
-    const config = Volume.fromConfigMap('config', 'train-config', { defaultMode: 0o444 });
-    const credentials = Volume.fromSecret('credentials', 'gcs-credentials', { defaultMode: 0o400, optional: true });
-    const scratch = Volume.fromEmptyDir('scratch');
-    const job = synthWith({
-      volumeMounts: [
-        { volume: data, path: '/data', readOnly: true },
-        { volume: checkpoints, path: '/checkpoints' },
-        { volume: config, path: '/etc/train/config.yaml', subPath: 'config.yaml', readOnly: true },
-        { volume: config, path: '/etc/train/hparams.yaml', subPath: 'hparams.yaml', readOnly: true },
-        { volume: credentials, path: '/var/secrets/gcs', readOnly: true },
-        { volume: scratch, path: '/scratch' },
-      ],
+    const job = synthWith(chart => {
+      const data = pvcVolume(chart, 'data', 'imagenet');
+      const checkpoints = pvcVolume(chart, 'checkpoints', 'resnet50-checkpoints');
+      const config = Volume.fromConfigMap(chart, 'config', ConfigMap.fromConfigMapName(chart, 'config-map', 'train-config'), { name: 'config', defaultMode: 0o444 });
+      const credentials = Volume.fromSecret(chart, 'credentials', Secret.fromSecretName(chart, 'gcs', 'gcs-credentials'),
+        { name: 'credentials', defaultMode: 0o400, optional: true });
+      const scratch = emptyDirVolume(chart, 'scratch');
+      return {
+        volumeMounts: [
+          { volume: data, path: '/data', readOnly: true },
+          { volume: checkpoints, path: '/checkpoints' },
+          { volume: config, path: '/etc/train/config.yaml', subPath: 'config.yaml', readOnly: true },
+          { volume: config, path: '/etc/train/hparams.yaml', subPath: 'hparams.yaml', readOnly: true },
+          { volume: credentials, path: '/var/secrets/gcs', readOnly: true },
+          { volume: scratch, path: '/scratch' },
+        ],
+      };
     });
     for (const type of REPLICAS) {
+      // cdk8s-plus writes a claim's readOnly, false unless the volume says otherwise; the mounts decide read-only access here.
       expect(podSpec(job, type).volumes).toStrictEqual([
-        { name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } },
-        { name: 'checkpoints', persistentVolumeClaim: { claimName: 'resnet50-checkpoints' } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'imagenet', readOnly: false } },
+        { name: 'checkpoints', persistentVolumeClaim: { claimName: 'resnet50-checkpoints', readOnly: false } },
         { name: 'config', configMap: { name: 'train-config', defaultMode: 0o444 } },
         { name: 'credentials', secret: { secretName: 'gcs-credentials', defaultMode: 0o400, optional: true } },
         { name: 'scratch', emptyDir: {} },
@@ -568,8 +584,7 @@ describe('shared memory', () => {
   });
 
   test('when disabled, leaves the user\'s own volumes alone, including one at /dev/shm', () => {
-    const shm = Volume.fromEmptyDir('my-shm');
-    const job = synthWith({ sharedMemory: SharedMemory.disabled(), volumeMounts: [{ volume: shm, path: '/dev/shm' }] });
+    const job = synthWith(chart => ({ sharedMemory: SharedMemory.disabled(), volumeMounts: [{ volume: emptyDirVolume(chart, 'my-shm'), path: '/dev/shm' }] }));
     expect(podSpec(job, 'Worker').volumes).toStrictEqual([{ name: 'my-shm', emptyDir: {} }]);
     expect(pytorchContainer(job, 'Worker').volumeMounts).toStrictEqual([{ name: 'my-shm', mountPath: '/dev/shm' }]);
   });
@@ -614,21 +629,21 @@ function ddpProps(chart: Chart): PyTorchJobProps {
       TRAIN_CONFIG: EnvValue.fromConfigMap(ConfigMap.fromConfigMapName(chart, 'config', 'train-config'), 'config.yaml'),
     },
     imagePullPolicy: ImagePullPolicy.ALWAYS,
-    imagePullSecrets: ['ghcr-pull'],
-    serviceAccountName: 'trainer',
+    imagePullSecrets: [Secret.fromSecretName(chart, 'ghcr-pull', 'ghcr-pull')],
+    serviceAccount: ServiceAccount.fromServiceAccountName(chart, 'trainer', 'trainer'),
     nodeSelector: { 'node.kubernetes.io/instance-type': 'p4d.24xlarge' },
     tolerations: [NodeTaintQuery.is('nvidia.com/gpu', 'present', { effect: TaintEffect.NO_SCHEDULE })],
     nodeAffinity: [NodeLabelQuery.in('topology.kubernetes.io/zone', ['us-east-1a', 'us-east-1b'])],
     priorityClassName: 'training-high',
     podLabels: { 'app.kubernetes.io/name': 'resnet50' },
     podAnnotations: { 'sidecar.istio.io/inject': 'false' },
-    securityContext: { runAsUser: 1000, fsGroup: 1000 },
+    podSecurity: { runAsUser: 1000, fsGroup: 1000 },
     requests: { cpu: Cpu.units(8), memory: Size.gibibytes(48) },
     limits: { cpu: Cpu.units(8), memory: Size.gibibytes(48), gpu: 8 },
     sharedMemory: SharedMemory.enabled(Size.gibibytes(16)),
     volumeMounts: [
-      { volume: Volume.fromPersistentVolumeClaim('data', 'imagenet'), path: '/data', readOnly: true },
-      { volume: Volume.fromPersistentVolumeClaim('checkpoints', 'resnet50-checkpoints'), path: '/checkpoints' },
+      { volume: pvcVolume(chart, 'data', 'imagenet'), path: '/data', readOnly: true },
+      { volume: pvcVolume(chart, 'checkpoints', 'resnet50-checkpoints'), path: '/checkpoints' },
     ],
     nprocPerNode: NprocPerNode.count(8),
     port: 29500,
@@ -856,8 +871,8 @@ describe('bad input is refused at synth time with the field, the value and the r
   });
 
   test('a /dev/shm mount of the user\'s own while shared memory is on', () => {
-    const volumeMounts = [{ volume: Volume.fromEmptyDir('my-shm'), path: '/dev/shm' }];
-    expect(() => Testing.synth(chartWith({ volumeMounts }))).toThrow(validationError(
+    const volumeMounts = (chart: Chart) => [{ volume: emptyDirVolume(chart, 'my-shm'), path: '/dev/shm' }];
+    expect(() => Testing.synth(chartWith(chart => ({ volumeMounts: volumeMounts(chart) })))).toThrow(validationError(
       ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts[1].mountPath: `
         + '"/dev/shm" is already the shared-memory mount: turn shared memory off (SharedMemory.disabled()) to mount your own volume there'),
     ));
@@ -895,24 +910,24 @@ describe('bad input is refused at synth time with the field, the value and the r
   });
 
   test('two different volumes with the same name', () => {
-    const volumeMounts = [
-      { volume: Volume.fromPersistentVolumeClaim('data', 'imagenet'), path: '/data' },
-      { volume: Volume.fromEmptyDir('data'), path: '/scratch' },
+    const volumeMounts = (chart: Chart) => [
+      { volume: pvcVolume(chart, 'data', 'imagenet'), path: '/data' },
+      { volume: emptyDirVolume(chart, 'data', 'scratch'), path: '/scratch' },
     ];
-    expect(() => Testing.synth(chartWith({ volumeMounts }))).toThrow(validationError(
+    expect(() => Testing.synth(chartWith(chart => ({ volumeMounts: volumeMounts(chart) })))).toThrow(validationError(
       ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.volumes[1].name: "data" names two volumes: each volume needs its own name`),
     ));
   });
 
   test('a volume of the user\'s named like the shared-memory volume', () => {
-    expect(() => Testing.synth(chartWith({ volumeMounts: [{ volume: Volume.fromEmptyDir('shm'), path: '/scratch' }] }))).toThrow(validationError(
+    expect(() => Testing.synth(chartWith(chart => ({ volumeMounts: [{ volume: emptyDirVolume(chart, 'shm'), path: '/scratch' }] })))).toThrow(validationError(
       ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.volumes[1].name: "shm" names two volumes: each volume needs its own name`),
     ));
   });
 
   test('two volumes mounted at the same path', () => {
-    const volumeMounts = [{ volume: Volume.fromEmptyDir('a'), path: '/scratch' }, { volume: Volume.fromEmptyDir('b'), path: '/scratch' }];
-    expect(() => Testing.synth(chartWith({ volumeMounts }))).toThrow(validationError(
+    const volumeMounts = (chart: Chart) => [{ volume: emptyDirVolume(chart, 'a'), path: '/scratch' }, { volume: emptyDirVolume(chart, 'b'), path: '/scratch' }];
+    expect(() => Testing.synth(chartWith(chart => ({ volumeMounts: volumeMounts(chart) })))).toThrow(validationError(
       ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts[2].mountPath: "/scratch" is mounted twice: each path takes one volume`),
     ));
   });

@@ -44,7 +44,7 @@ export function renderContainer(container: ContainerOptions, sidecar = false): o
     args: container.args,
     workingDir: container.workingDir,
     env: nonEmpty(renderEnv(container.env)),
-    ports: container.ports?.map(renderPort),
+    ports: nonEmpty((container.ports ?? []).map(renderPort)),
     resources: renderResources(container.requests, container.limits),
     volumeMounts: nonEmpty(renderMounts(container.volumeMounts)),
     securityContext: renderContainerSecurity(container.securityContext),

@@ -13,7 +13,7 @@ export function renderPlacement(pod: PodModel): object {
     nodeSelector: Object.keys(nodeSelector).length > 0 ? nodeSelector : undefined,
     tolerations: nonEmpty((options.tolerations ?? []).map(query => query._toKube())),
     affinity: renderAffinity(pod),
-    topologySpreadConstraints: options.topologySpread?.map((spread, i) => renderSpread(spread, pod, `topologySpread[${i}]`)),
+    topologySpreadConstraints: nonEmpty((options.topologySpread ?? []).map((spread, i) => renderSpread(spread, pod, `topologySpread[${i}]`))),
     schedulerName: options.schedulerName,
     priorityClassName: options.priorityClassName,
     terminationGracePeriodSeconds: options.terminationGracePeriod && wholeSeconds(options.terminationGracePeriod, 'terminationGracePeriod'),
@@ -53,10 +53,10 @@ function renderAffinity(pod: PodModel): object {
       requiredDuringSchedulingIgnoredDuringExecution: required.length > 0
         ? { nodeSelectorTerms: [{ matchExpressions: expressions(required) }] }
         : undefined,
-      preferredDuringSchedulingIgnoredDuringExecution: options.preferredNodeAffinity?.map((preference, i) => ({
+      preferredDuringSchedulingIgnoredDuringExecution: nonEmpty((options.preferredNodeAffinity ?? []).map((preference, i) => ({
         weight: checkWeight(preference.weight, `preferredNodeAffinity[${i}].weight`),
         preference: { matchExpressions: expressions(preference.queries) },
-      })),
+      }))),
     },
     podAffinity: renderPodAffinity(options.podAffinity ?? [], pod, 'podAffinity'),
     podAntiAffinity: renderPodAffinity(antiAffinity, pod, 'podAntiAffinity'),

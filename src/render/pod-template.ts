@@ -20,7 +20,7 @@ export function renderPodTemplate(pod: PodModel): any {
       restartPolicy: pod.restartPolicy,
       volumes: nonEmpty(renderVolumes(options)),
       serviceAccountName: options.serviceAccount?.name,
-      imagePullSecrets: options.imagePullSecrets?.map(secret => ({ name: secret.name })),
+      imagePullSecrets: nonEmpty((options.imagePullSecrets ?? []).map(secret => ({ name: secret.name }))),
       ...renderPlacement(pod),
       securityContext: {
         runAsUser: security.runAsUser,
