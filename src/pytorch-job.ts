@@ -75,7 +75,7 @@ export class PyTorchJob extends TrainingJob {
       const replicaSpec = replicaSpecRenderer({
         options: this._jobPodOptions(), image: props.image, port: props.port, ownPods: { [OPERATOR_JOB_NAME_LABEL]: this.name },
       });
-      // The parts are compact already; cdk8s drops the undefined fields left here.
+      // cdk8s drops the undefined fields left here when it writes the object.
       return {
         pytorchReplicaSpecs: {
           Master: replicaSpec('Master', this.master.replicas, this.master.props),

@@ -114,7 +114,8 @@ export abstract class TrainingJob extends Construct {
    * @internal
    */
   protected _jobPodOptions(): PodOptions {
-    return mergePodOptions(this.props, this.amendments, fieldsOf('amendments'));
+    // Most jobs are never amended: they skip the merge.
+    return Object.keys(this.amendments).length > 0 ? mergePodOptions(this.props, this.amendments, fieldsOf('amendments')) : this.props;
   }
 
   /** @internal */

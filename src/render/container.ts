@@ -1,5 +1,6 @@
 import { ContainerPort, EnvValue, ImagePullPolicy, Protocol } from 'cdk8s-plus-28';
 import { ContainerPortJson, EnvVar, PodModel } from './model';
+import { pruned } from './pruned';
 import { renderResourceList } from './resources';
 import { ContainerOptions } from '../container';
 import { Resources } from '../resources';
@@ -19,7 +20,7 @@ export function renderTrainingContainer(pod: PodModel): object {
   // The shared-memory mount comes first, so that a user's own /dev/shm mount is the one reported as a duplicate.
   const mounts = sharedMemory.isEnabled ? [{ name: SharedMemory.VOLUME_NAME, mountPath: SHARED_MEMORY_PATH }] : [];
   mounts.push(...renderMounts(options.volumeMounts));
-  return {
+  return pruned({
     name: TRAINING_CONTAINER_NAME,
     image: pod.image,
     imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
@@ -31,12 +32,12 @@ export function renderTrainingContainer(pod: PodModel): object {
     resources: renderResources(options.requests, options.limits),
     volumeMounts: nonEmpty(mounts),
     securityContext: renderContainerSecurity(options.securityContext),
-  };
+  })!;
 }
 
 /** A container besides `pytorch`; a native sidecar is an init container that restarts always. */
 export function renderContainer(container: ContainerOptions, sidecar = false): object {
-  return {
+  return pruned({
     name: container.name,
     image: container.image,
     imagePullPolicy: container.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
@@ -49,36 +50,37 @@ export function renderContainer(container: ContainerOptions, sidecar = false): o
     volumeMounts: nonEmpty(renderMounts(container.volumeMounts)),
     securityContext: renderContainerSecurity(container.securityContext),
     restartPolicy: sidecar ? 'Always' : undefined,
-  };
+  })!;
 }
 
 function renderEnv(env: { [name: string]: EnvValue } | undefined): EnvVar[] {
-  return Object.entries(env ?? {}).map(([name, value]) => ({ name, value: value.value, valueFrom: value.valueFrom }));
+  return Object.entries(env ?? {}).map(([name, value]) => pruned({ name, value: value.value, valueFrom: value.valueFrom })!);
 }
 
 function renderMounts(mounts: readonly VolumeMount[] | undefined): Array<{ name: string; mountPath: string }> {
-  return (mounts ?? []).map(mount => ({ name: mount.volume.name, mountPath: mount.path, readOnly: mount.readOnly, subPath: mount.subPath }));
+  return (mounts ?? []).map(mount => pruned({ name: mount.volume.name, mountPath: mount.path, readOnly: mount.readOnly, subPath: mount.subPath })!);
 }
 
 function renderPort(port: ContainerPort): ContainerPortJson {
-  return { name: port.name, containerPort: port.number, protocol: port.protocol ?? Protocol.TCP, hostPort: port.hostPort, hostIP: port.hostIp };
+  const protocol = port.protocol ?? Protocol.TCP;
+  return pruned({ name: port.name, containerPort: port.number, protocol, hostPort: port.hostPort, hostIP: port.hostIp })!;
 }
 
-function renderResources(requests: Resources | undefined, limits: Resources | undefined): object {
-  return { requests: renderResourceList(requests), limits: renderResourceList(limits) };
+function renderResources(requests: Resources | undefined, limits: Resources | undefined): object | undefined {
+  return pruned({ requests: renderResourceList(requests), limits: renderResourceList(limits) });
 }
 
 function renderContainerSecurity(security: ContainerSecurity | undefined): object | undefined {
   if (!security) return undefined;
-  return {
+  return pruned({
     runAsUser: security.runAsUser,
     runAsGroup: security.runAsGroup,
     runAsNonRoot: security.runAsNonRoot,
     privileged: security.privileged,
     readOnlyRootFilesystem: security.readOnlyRootFilesystem,
     allowPrivilegeEscalation: security.allowPrivilegeEscalation,
-    capabilities: { add: security.addCapabilities, drop: security.dropCapabilities },
-  };
+    capabilities: pruned({ add: security.addCapabilities, drop: security.dropCapabilities }),
+  });
 }
 
 export function nonEmpty<T>(items: T[]): T[] | undefined {

@@ -1,6 +1,7 @@
 import { DnsPolicy, k8s, NodeLabelQuery, Topology } from 'cdk8s-plus-28';
 import { nonEmpty } from './container';
 import { PodModel } from './model';
+import { pruned } from './pruned';
 import { wholeSeconds } from './units';
 import { PodAffinityTerm, TopologySpread, UnsatisfiableConstraintAction } from '../placement';
 import { PodOptions } from '../pod-options';
@@ -8,7 +9,7 @@ import { PodOptions } from '../pod-options';
 /** The pod-spec fields that decide where the pods run and how they reach the network. */
 export function renderPlacement(pod: PodModel): object {
   const options = pod.options;
-  const nodeSelector = options.nodeSelector ?? {};
+  const nodeSelector = { ...options.nodeSelector };
   return {
     nodeSelector: Object.keys(nodeSelector).length > 0 ? nodeSelector : undefined,
     tolerations: nonEmpty((options.tolerations ?? []).map(query => query._toKube())),
@@ -21,11 +22,11 @@ export function renderPlacement(pod: PodModel): object {
     hostIPC: options.hostIpc,
     // With the node's network, ClusterFirst falls back to the node's resolver, which cannot find the job's Services.
     dnsPolicy: options.dnsPolicy ?? (options.hostNetwork ? DnsPolicy.CLUSTER_FIRST_WITH_HOST_NET : undefined),
-    dnsConfig: options.dnsConfig && {
+    dnsConfig: options.dnsConfig && pruned({
       nameservers: options.dnsConfig.nameservers,
       searches: options.dnsConfig.searches,
       options: options.dnsConfig.options && Object.entries(options.dnsConfig.options).map(([name, value]) => ({ name, value: value === '' ? undefined : value })),
-    },
+    }),
   };
 }
 
@@ -43,13 +44,13 @@ export function checkPlacementValues(options: PodOptions, where: string): void {
   if (options.terminationGracePeriod) wholeSeconds(options.terminationGracePeriod, `${where}.terminationGracePeriod`);
 }
 
-function renderAffinity(pod: PodModel): object {
+function renderAffinity(pod: PodModel): object | undefined {
   const options = pod.options;
   const required = options.nodeAffinity ?? [];
   const antiAffinity = [...options.podAntiAffinity ?? []];
   if (options.onePodPerNode) antiAffinity.push({ topology: Topology.HOSTNAME });
-  return {
-    nodeAffinity: {
+  return pruned({
+    nodeAffinity: pruned({
       requiredDuringSchedulingIgnoredDuringExecution: required.length > 0
         ? { nodeSelectorTerms: [{ matchExpressions: expressions(required) }] }
         : undefined,
@@ -57,32 +58,32 @@ function renderAffinity(pod: PodModel): object {
         weight: checkWeight(preference.weight, `preferredNodeAffinity[${i}].weight`),
         preference: { matchExpressions: expressions(preference.queries) },
       }))),
-    },
+    }),
     podAffinity: renderPodAffinity(options.podAffinity ?? [], pod, 'podAffinity'),
     podAntiAffinity: renderPodAffinity(antiAffinity, pod, 'podAntiAffinity'),
-  };
+  });
 }
 
 function expressions(queries: readonly NodeLabelQuery[]): object[] {
   return queries.map(query => query._toKube());
 }
 
-function renderPodAffinity(terms: readonly PodAffinityTerm[], pod: PodModel, field: string): object {
+function renderPodAffinity(terms: readonly PodAffinityTerm[], pod: PodModel, field: string): object | undefined {
   const required: object[] = [];
   const preferred: object[] = [];
   terms.forEach((term, i) => {
-    const rendered = {
+    const rendered = pruned({
       labelSelector: selectorOf(term.selector, pod),
       topologyKey: (term.topology ?? Topology.HOSTNAME).key,
       namespaces: term.namespaces,
-    };
+    })!;
     if (term.weight === undefined) required.push(rendered);
     else preferred.push({ weight: checkWeight(term.weight, `${field}[${i}].weight`), podAffinityTerm: rendered });
   });
-  return {
+  return pruned({
     requiredDuringSchedulingIgnoredDuringExecution: nonEmpty(required),
     preferredDuringSchedulingIgnoredDuringExecution: nonEmpty(preferred),
-  };
+  });
 }
 
 function renderSpread(spread: TopologySpread, pod: PodModel, path: string): object {

@@ -1,4 +1,4 @@
-import { compact } from './compact';
+import { pruned } from './pruned';
 import { renderResourceList } from './resources';
 import { wholeSeconds } from './units';
 import { CleanPodPolicy, RunPolicy } from '../run-policy';
@@ -6,20 +6,20 @@ import { CleanPodPolicy, RunPolicy } from '../run-policy';
 /** Renders `spec.runPolicy`; the clean-pod policy is always written, so the manifest says what happens. */
 export function renderRunPolicy(runPolicy: RunPolicy | undefined): unknown {
   const props = runPolicy?.props ?? {};
-  return compact({
+  return pruned({
     cleanPodPolicy: props.cleanPodPolicy ?? CleanPodPolicy.NONE,
     ttlSecondsAfterFinished: props.ttlAfterFinished && wholeSeconds(props.ttlAfterFinished, 'runPolicy.ttlAfterFinished'),
     activeDeadlineSeconds: props.activeDeadline && wholeSeconds(props.activeDeadline, 'runPolicy.activeDeadline'),
     backoffLimit: props.backoffLimit,
     suspend: props.suspend,
     managedBy: props.managedBy,
-    schedulingPolicy: {
+    schedulingPolicy: pruned({
       minAvailable: props.minAvailable,
       queue: props.queue,
       priorityClass: props.priorityClass,
       scheduleTimeoutSeconds: props.scheduleTimeout && wholeSeconds(props.scheduleTimeout, 'runPolicy.scheduleTimeout'),
       minResources: renderResourceList(props.minResources),
-    },
+    }),
   });
 }
 
@@ -48,10 +48,10 @@ export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
     throw new Error(`elastic.runPolicy.${field}: ${shown} cannot be honoured by a single-node job, `
       + 'which is a batch/v1 Job: it takes only backoffLimit, activeDeadline, ttlAfterFinished and suspend');
   }
-  return compact({
+  return {
     backoffLimit: props.backoffLimit ?? JOB_BACKOFF_LIMIT,
     activeDeadlineSeconds: props.activeDeadline && wholeSeconds(props.activeDeadline, 'elastic.runPolicy.activeDeadline'),
     ttlSecondsAfterFinished: props.ttlAfterFinished && wholeSeconds(props.ttlAfterFinished, 'elastic.runPolicy.ttlAfterFinished'),
     suspend: props.suspend,
-  });
+  };
 }

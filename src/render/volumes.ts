@@ -1,4 +1,5 @@
 import { k8s, Volume } from 'cdk8s-plus-28';
+import { pruned } from './pruned';
 import { renderSize } from './units';
 import { PodOptions } from '../pod-options';
 import { SharedMemory } from '../shared-memory';
@@ -17,7 +18,7 @@ export function renderVolumes(options: PodOptions): object[] {
   if (sharedMemory.isEnabled) {
     rendered.push({
       name: SharedMemory.VOLUME_NAME,
-      emptyDir: { medium: 'Memory', sizeLimit: sharedMemory.sizeLimit ? renderSize(sharedMemory.sizeLimit) : undefined },
+      emptyDir: pruned({ medium: 'Memory', sizeLimit: sharedMemory.sizeLimit ? renderSize(sharedMemory.sizeLimit) : undefined }),
     });
   }
   return rendered;

@@ -35,6 +35,8 @@ export function checkPodAntiAffinity(job: Json): Problem[] {
   const problems: Problem[] = [];
   for (const type of types) {
     terms.get(type)!.forEach((term, k) => {
+      // Without a replica whose placement restricts the term's key, every pod can have a value of its own.
+      if (!types.some(other => allowedValues(replicaSpecs[other].template?.spec, term.topologyKey) !== undefined)) return;
       if (!isDecidable(term, job)) return;
       const path = `spec.pytorchReplicaSpecs[${type}].template.spec.${TERMS}[${k}]`;
       const own = single(job, type, term);

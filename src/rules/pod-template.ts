@@ -277,7 +277,8 @@ function checkContainerRestartPolicy(policy: unknown, path: string): Problem[] {
  * without the prefix works on both.
  */
 function checkCapabilities(securityContext: unknown, path: string): Problem[] {
-  const capabilities = isObject(securityContext) && isObject(securityContext.capabilities) ? securityContext.capabilities : {};
+  if (!isObject(securityContext) || !isObject(securityContext.capabilities)) return [];
+  const capabilities = securityContext.capabilities;
   return (['add', 'drop'] as const).flatMap(list => (Array.isArray(capabilities[list]) ? capabilities[list] as unknown[] : [])
     .flatMap((name, i): Problem[] => {
       const at = `${path}.${list}[${i}]`;
