@@ -28,9 +28,6 @@ export const OPERATOR_REPLICA_TYPE_LABEL = 'training.kubeflow.org/replica-type';
 export const OPERATOR_REPLICA_INDEX_LABEL = 'training.kubeflow.org/replica-index';
 /** The label the Job controller puts on every pod of a Job, with the Job's name as value. */
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
-
-/** The node label that names the node: the topology of "one pod per node". */
-export const HOSTNAME_TOPOLOGY = 'kubernetes.io/hostname';
 /** The label the training operator puts on every pod, naming its controller. */
 export const OPERATOR_NAME_LABEL = 'training.kubeflow.org/operator-name';
 /** The value of `training.kubeflow.org/operator-name` on the pods of a PyTorchJob. */
