@@ -1,14 +1,16 @@
 import { Duration } from 'cdk8s';
-import { DnsPolicy, EnvValue, ImagePullPolicy, IServiceAccount, ISecret, NodeLabelQuery, NodeTaintQuery } from 'cdk8s-plus-28';
-import { ContainerOptions } from './container';
+import { DnsPolicy, IServiceAccount, ISecret, NodeLabelQuery, NodeTaintQuery } from 'cdk8s-plus-28';
+import { ContainerOptions, ContainerSettings } from './container';
 import { DnsConfig, PodAffinityTerm, TopologySpread, WeightedNodeAffinity } from './placement';
-import { Resources } from './resources';
-import { ContainerSecurity, PodSecurity } from './security-context';
+import { PodSecurity } from './security-context';
 import { SharedMemory } from './shared-memory';
-import { VolumeMount } from './volume';
 
 /**
  * Everything about a training pod: its `pytorch` container, the containers beside it, and where it runs.
+ * The container settings are the `pytorch` container's. Variables the training operator sets for the job (such as
+ * `MASTER_ADDR`, `WORLD_SIZE` or `PET_NNODES`) are refused in its `env`: the operator's value would silently replace
+ * yours. Nothing is written for its `securityContext` by default: typical PyTorch images run as root and write to
+ * `/tmp` and `~/.cache`, and the namespace's Pod Security admission decides what it allows.
  * A job takes these for all its pods, and a replica (Master or Worker) for its own, merged over the job's:
  * - a map (`env`, `podLabels`, `podAnnotations`, `nodeSelector`): the replica's keys replace the job's, the others are kept;
  * - `requests`, `limits`, `securityContext`, `podSecurity`: key by key (extended resources by name);
@@ -16,81 +18,13 @@ import { VolumeMount } from './volume';
  *   replica's; a replica cannot replace a job's container or mount: the same name or path twice is refused;
  * - any other field: the replica's value replaces the job's.
  */
-export interface PodOptions {
-  /**
-   * Entry point of the training container.
-   * @default - the image's entry point
-   * @see https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/
-   */
-  readonly command?: string[];
-
-  /**
-   * Arguments of the entry point.
-   * @default - the image's arguments
-   * @see https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/
-   */
-  readonly args?: string[];
-
-  /**
-   * Environment variables of the training container: plain values, or references to Secret and ConfigMap keys.
-   * Variables the training operator sets for this job (such as `MASTER_ADDR`, `WORLD_SIZE` or `PET_NNODES`) are refused:
-   * its value would silently replace yours.
-   * @default - none
-   * @see https://kubernetes.io/docs/tasks/inject-data-application/define-environment-variable-container/
-   */
-  readonly env?: { [name: string]: EnvValue };
-
-  /**
-   * Working directory of the training container.
-   * @default - the image's working directory
-   * @see https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#entrypoint
-   */
-  readonly workingDir?: string;
-
-  /**
-   * When the kubelet pulls the training image. Written explicitly: training images are large, and every pod of a job
-   * would otherwise pull again when the tag is `latest`.
-   * @default ImagePullPolicy.IF_NOT_PRESENT
-   * @see https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy
-   */
-  readonly imagePullPolicy?: ImagePullPolicy;
-
-  /**
-   * Resource requests of the training container.
-   * @default - none
-   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
-   */
-  readonly requests?: Resources;
-
-  /**
-   * Resource limits of the training container.
-   * @default - none
-   * @see https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
-   */
-  readonly limits?: Resources;
-
-  /**
-   * User, privileges and Linux capabilities of the training container (`IPC_LOCK` for RDMA).
-   * Nothing is written by default: typical PyTorch images run as root and write to `/tmp` and `~/.cache`,
-   * and the namespace's Pod Security admission decides what it allows.
-   * @default - none written
-   * @see https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#set-the-security-context-for-a-container
-   */
-  readonly securityContext?: ContainerSecurity;
-
+export interface PodOptions extends ContainerSettings {
   /**
    * The `/dev/shm` of the training container.
    * @default SharedMemory.enabled() (memory-backed, no size limit)
    * @see https://kubernetes.io/docs/concepts/storage/volumes/#emptydir
    */
   readonly sharedMemory?: SharedMemory;
-
-  /**
-   * Volumes mounted into the training container: data, checkpoints, configuration, credentials.
-   * @default - none
-   * @see https://kubernetes.io/docs/concepts/storage/volumes/
-   */
-  readonly volumeMounts?: VolumeMount[];
 
   /**
    * Containers that run to completion, one after another, before the training container starts
