@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { NprocPerNode } from './nproc-per-node';
 import { addCheckedObject } from './render/checked-object';
 import { PYTORCHJOB_GVK } from './render/gvk';
+import { checkPlacementValues } from './render/placement';
 import { replicaSpecRenderer } from './render/replica-spec';
 import { renderRunPolicy } from './render/run-policy';
 import { Master, Worker } from './replica';
@@ -68,6 +69,8 @@ export class PyTorchJob extends TrainingJob {
     super(scope, id, props);
     this.master = props.master ?? new Master();
     this.worker = props.worker;
+    checkPlacementValues(this.master.props, 'master');
+    checkPlacementValues(this.worker.props, 'worker');
     const podSuffix = `-${this.worker.replicas > 1 ? `worker-${this.worker.replicas - 1}` : 'master-0'}`;
     // Rendered now, not at synth: it depends on the props alone, so a bad value is refused where the job is built.
     const runPolicy = renderRunPolicy(props.runPolicy);

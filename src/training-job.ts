@@ -5,6 +5,7 @@ import { ContainerOptions } from './container';
 import { PodOptions } from './pod-options';
 import { CheckedApiObject } from './render/checked-object';
 import { fieldsOf, mergePodOptions } from './render/merge';
+import { checkPlacementValues } from './render/placement';
 import { TrainingJobProps } from './training-job-props';
 import { VolumeMount } from './volume';
 
@@ -20,6 +21,7 @@ export abstract class TrainingJob extends Construct {
 
   protected constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
+    checkPlacementValues(props, '');
     this.props = props;
   }
 

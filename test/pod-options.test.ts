@@ -1020,23 +1020,26 @@ describe.each(EACH)('%s: bad pod options are refused with the field, the value a
   const refused = (props: (chart: Chart) => Partial<TrainingJobProps>, ...problems: string[]) =>
     expectRefused(chart => variant.build(chart, 'job', props(chart)), ...problems);
   const weightProblem = (field: string, weight: number) => `${field}: ${weight} must be a whole number from 1 to 100`;
+  // Placement values are refused where they are given, when the job is built, before anything is rendered.
+  const refusedWhenBuilt = (props: Partial<TrainingJobProps>, problem: string) =>
+    expect(() => variant.build(Testing.chart(), 'job', props)).toThrow(new Error(problem));
 
   test.each([0, 101, 1.5])('a node affinity weight of %s', weight => {
-    refused(() => ({ preferredNodeAffinity: [{ weight: 50, queries: [NodeLabelQuery.exists('a')] }, { weight, queries: [NodeLabelQuery.exists('b')] }] }),
+    refusedWhenBuilt({ preferredNodeAffinity: [{ weight: 50, queries: [NodeLabelQuery.exists('a')] }, { weight, queries: [NodeLabelQuery.exists('b')] }] },
       weightProblem('preferredNodeAffinity[1].weight', weight));
   });
 
   test.each([0, 101])('a pod affinity or anti-affinity weight of %s', weight => {
-    refused(() => ({ podAffinity: [{ weight }] }), weightProblem('podAffinity[0].weight', weight));
-    refused(() => ({ podAntiAffinity: [{}, { weight }], onePodPerNode: true }), weightProblem('podAntiAffinity[1].weight', weight));
+    refusedWhenBuilt({ podAffinity: [{ weight }] }, weightProblem('podAffinity[0].weight', weight));
+    refusedWhenBuilt({ podAntiAffinity: [{}, { weight }], onePodPerNode: true }, weightProblem('podAntiAffinity[1].weight', weight));
   });
 
   test('a maxSkew of 0', () => {
-    refused(() => ({ topologySpread: [{}, { maxSkew: 0 }] }), 'topologySpread[1].maxSkew: 0 must be a whole number of at least 1');
+    refusedWhenBuilt({ topologySpread: [{}, { maxSkew: 0 }] }, 'topologySpread[1].maxSkew: 0 must be a whole number of at least 1');
   });
 
   test('a termination grace period of 1.5 s', () => {
-    refused(() => ({ terminationGracePeriod: Duration.millis(1500) }), 'terminationGracePeriod: 1 second 500 millis is not a whole number of seconds');
+    refusedWhenBuilt({ terminationGracePeriod: Duration.millis(1500) }, 'terminationGracePeriod: 1 second 500 millis is not a whole number of seconds');
   });
 
   test('two containers of one name, or an init container and a container of one name', () => {
@@ -1096,19 +1099,21 @@ describe('PyTorchJob: bad replica pod options are refused with the replica\'s fi
     }, 'worker.volumeMounts[1].path: "/data" is already mounted by the job: a replica or an amendment adds mounts to the job\'s and cannot replace one; mount it elsewhere');
   });
 
-  test('a replica\'s weight, maxSkew or grace period, at its own index rather than its place in the merged list', () => {
+  test('a replica\'s weight, maxSkew or grace period, at its own index rather than its place in the merged list, when the job is built', () => {
+    const refusedWhenBuilt = (props: Partial<PyTorchJobProps>, problem: string) =>
+      expect(() => new PyTorchJob(Testing.chart(), 'job', { image: IMAGE, metadata: { name: NAME }, worker: new Worker(), ...props })).toThrow(new Error(problem));
     const job = {
       preferredNodeAffinity: [{ weight: 50, queries: [NodeLabelQuery.exists('a')] }],
       podAntiAffinity: [{ weight: 10 }],
       topologySpread: [{}],
     };
-    refused(() => ({ ...job, worker: new Worker({ preferredNodeAffinity: [{ weight: 0, queries: [NodeLabelQuery.exists('b')] }] }) }),
+    refusedWhenBuilt({ ...job, worker: new Worker({ preferredNodeAffinity: [{ weight: 0, queries: [NodeLabelQuery.exists('b')] }] }) },
       'worker.preferredNodeAffinity[0].weight: 0 must be a whole number from 1 to 100');
-    refused(() => ({ ...job, master: new Master({ podAntiAffinity: [{ weight: 101 }] }) }),
+    refusedWhenBuilt({ ...job, master: new Master({ podAntiAffinity: [{ weight: 101 }] }) },
       'master.podAntiAffinity[0].weight: 101 must be a whole number from 1 to 100');
-    refused(() => ({ ...job, worker: new Worker({ topologySpread: [{ maxSkew: 0 }] }) }),
+    refusedWhenBuilt({ ...job, worker: new Worker({ topologySpread: [{ maxSkew: 0 }] }) },
       'worker.topologySpread[0].maxSkew: 0 must be a whole number of at least 1');
-    refused(() => ({ ...job, master: new Master({ terminationGracePeriod: Duration.millis(1500) }) }),
+    refusedWhenBuilt({ ...job, master: new Master({ terminationGracePeriod: Duration.millis(1500) }) },
       'master.terminationGracePeriod: 1 second 500 millis is not a whole number of seconds');
   });
 

@@ -14,7 +14,7 @@ export function renderPlacement(pod: PodModel): object {
     nodeSelector: Object.keys(nodeSelector).length > 0 ? nodeSelector : undefined,
     tolerations: nonEmpty((options.tolerations ?? []).map(query => query._toKube())),
     affinity: renderAffinity(pod),
-    topologySpreadConstraints: nonEmpty((options.topologySpread ?? []).map((spread, i) => renderSpread(spread, pod, `topologySpread[${i}]`))),
+    topologySpreadConstraints: nonEmpty((options.topologySpread ?? []).map(spread => renderSpread(spread, pod))),
     schedulerName: options.schedulerName,
     priorityClassName: options.priorityClassName,
     terminationGracePeriodSeconds: options.terminationGracePeriod && wholeSeconds(options.terminationGracePeriod, 'terminationGracePeriod'),
@@ -31,17 +31,18 @@ export function renderPlacement(pod: PodModel): object {
 }
 
 /**
- * Refuses the placement values of one level's own options (a replica's), with their field paths at that level: once
- * merged with the job's, a list entry has another index, and the message would point at a field the user did not write.
- * @param where the level's field path, e.g. `worker`
+ * Refuses the placement values that the API server would, where they are given (the job's props or a replica's), when
+ * the job is built: with their own field paths, since once merged a list entry has another index.
+ * @param where the level's field path, e.g. `worker`, or `` for the job's props
  */
 export function checkPlacementValues(options: PodOptions, where: string): void {
-  options.preferredNodeAffinity?.forEach((preference, i) => checkWeight(preference.weight, `${where}.preferredNodeAffinity[${i}].weight`));
+  const at = (field: string) => (where === '' ? field : `${where}.${field}`);
+  options.preferredNodeAffinity?.forEach((preference, i) => checkWeight(preference.weight, at(`preferredNodeAffinity[${i}].weight`)));
   for (const field of ['podAffinity', 'podAntiAffinity'] as const) {
-    options[field]?.forEach((term, i) => term.weight !== undefined && checkWeight(term.weight, `${where}.${field}[${i}].weight`));
+    options[field]?.forEach((term, i) => term.weight !== undefined && checkWeight(term.weight, at(`${field}[${i}].weight`)));
   }
-  options.topologySpread?.forEach((spread, i) => checkMaxSkew(spread.maxSkew ?? 1, `${where}.topologySpread[${i}].maxSkew`));
-  if (options.terminationGracePeriod) wholeSeconds(options.terminationGracePeriod, `${where}.terminationGracePeriod`);
+  options.topologySpread?.forEach((spread, i) => checkMaxSkew(spread.maxSkew ?? 1, at(`topologySpread[${i}].maxSkew`)));
+  if (options.terminationGracePeriod) wholeSeconds(options.terminationGracePeriod, at('terminationGracePeriod'));
 }
 
 function renderAffinity(pod: PodModel): object | undefined {
@@ -54,13 +55,13 @@ function renderAffinity(pod: PodModel): object | undefined {
       requiredDuringSchedulingIgnoredDuringExecution: required.length > 0
         ? { nodeSelectorTerms: [{ matchExpressions: expressions(required) }] }
         : undefined,
-      preferredDuringSchedulingIgnoredDuringExecution: nonEmpty((options.preferredNodeAffinity ?? []).map((preference, i) => ({
-        weight: checkWeight(preference.weight, `preferredNodeAffinity[${i}].weight`),
+      preferredDuringSchedulingIgnoredDuringExecution: nonEmpty((options.preferredNodeAffinity ?? []).map(preference => ({
+        weight: preference.weight,
         preference: { matchExpressions: expressions(preference.queries) },
       }))),
     }),
-    podAffinity: renderPodAffinity(options.podAffinity ?? [], pod, 'podAffinity'),
-    podAntiAffinity: renderPodAffinity(antiAffinity, pod, 'podAntiAffinity'),
+    podAffinity: renderPodAffinity(options.podAffinity ?? [], pod),
+    podAntiAffinity: renderPodAffinity(antiAffinity, pod),
   });
 }
 
@@ -68,17 +69,17 @@ function expressions(queries: readonly NodeLabelQuery[]): object[] {
   return queries.map(query => query._toKube());
 }
 
-function renderPodAffinity(terms: readonly PodAffinityTerm[], pod: PodModel, field: string): object | undefined {
+function renderPodAffinity(terms: readonly PodAffinityTerm[], pod: PodModel): object | undefined {
   const required: object[] = [];
   const preferred: object[] = [];
-  terms.forEach((term, i) => {
+  terms.forEach(term => {
     const rendered = pruned({
       labelSelector: selectorOf(term.selector, pod),
       topologyKey: (term.topology ?? Topology.HOSTNAME).key,
       namespaces: term.namespaces,
     })!;
     if (term.weight === undefined) required.push(rendered);
-    else preferred.push({ weight: checkWeight(term.weight, `${field}[${i}].weight`), podAffinityTerm: rendered });
+    else preferred.push({ weight: term.weight, podAffinityTerm: rendered });
   });
   return pruned({
     requiredDuringSchedulingIgnoredDuringExecution: nonEmpty(required),
@@ -86,9 +87,9 @@ function renderPodAffinity(terms: readonly PodAffinityTerm[], pod: PodModel, fie
   });
 }
 
-function renderSpread(spread: TopologySpread, pod: PodModel, path: string): object {
+function renderSpread(spread: TopologySpread, pod: PodModel): object {
   return {
-    maxSkew: checkMaxSkew(spread.maxSkew ?? 1, `${path}.maxSkew`),
+    maxSkew: spread.maxSkew ?? 1,
     topologyKey: (spread.topology ?? Topology.ZONE).key,
     whenUnsatisfiable: spread.whenUnsatisfiable ?? UnsatisfiableConstraintAction.DO_NOT_SCHEDULE,
     labelSelector: selectorOf(spread.selector, pod),

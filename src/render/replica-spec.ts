@@ -1,6 +1,5 @@
 import { fieldsOf, mergePodOptions, setsPodOptions } from './merge';
 import { PodModel } from './model';
-import { checkPlacementValues } from './placement';
 import { renderPodTemplate } from './pod-template';
 import { ReplicaProps } from '../replica';
 import { RestartPolicy } from '../restart-policy';
@@ -22,7 +21,6 @@ export function replicaSpecRenderer(input: ReplicaSpecInput): (type: string, rep
   const pod: PodModel = { ...job, ports: [{ name: PORT_NAME, containerPort: port ?? DEFAULT_PORT, protocol: 'TCP' }] };
   let shared: unknown;
   return (type, replicas, replica = {}) => {
-    checkPlacementValues(replica, type.toLowerCase());
     return {
       replicas,
       restartPolicy: replica.restartPolicy ?? RestartPolicy.ON_FAILURE,
