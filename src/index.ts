@@ -16,3 +16,4 @@ export * from './start-method';
 export * from './training-job';
 export * from './training-job-props';
 export * from './volume';
+export * from './warnings';

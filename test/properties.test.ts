@@ -35,7 +35,7 @@ import * as fc from 'fast-check';
 import {
   CleanPodPolicy, ContainerOptions, ContainerSecurity, Elastic, ElasticProps, Entrypoint, ExtendedResource, GpuResource, ManagedBy, Master,
   Nnodes, NprocPerNode, PodAffinityTerm, PodOptions, PyTorchElasticJob, PyTorchJob, ReplicaProps, Resources, RestartPolicy, RunPolicy,
-  RunPolicyProps, SharedMemory, StartMethod, TrainingJob, TrainingJobProps, UnsatisfiableConstraintAction, VolumeMount, Worker,
+  RunPolicyProps, SharedMemory, StartMethod, TrainingJob, TrainingJobProps, UnsatisfiableConstraintAction, VolumeMount, Warnings, Worker,
 } from '../src';
 import { crdSchema } from './support/crd-schema';
 import { formatProblem } from '../src/rules/problem';
@@ -1727,7 +1727,9 @@ function commonMutations<C extends JobCfg | ElasticJobCfg>(forJob: boolean, inje
       applies: cfg => injectedEnv(cfg).length > 0,
       apply: (cfg, [i, source, at]) => {
         const names = injectedEnv(cfg);
-        cfg.env.splice(at % (cfg.env.length + 1), 0, { name: names[i % names.length], source });
+        // Not the operator's own value, which would be harmless.
+        const overridden = source.kind === 'value' ? { ...source, value: `${source.value}-mine` } : source;
+        cfg.env.splice(at % (cfg.env.length + 1), 0, { name: names[i % names.length], source: overridden });
       },
       field: (cfg, [i]) => `"${injectedEnv(cfg)[i % injectedEnv(cfg).length]}" is set by the training operator`,
     }),
@@ -2050,6 +2052,8 @@ function expectRefused<C>(
   m.apply(cfg, param);
   const field = m.field(cfg, param);
   const app = Testing.app();
+  // Some mutations make what works but is risky, which the rules only warn of: fatal here, so that it is refused.
+  Warnings.makeFatal(app);
   try {
     let error: unknown;
     try {

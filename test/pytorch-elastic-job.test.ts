@@ -596,12 +596,19 @@ describe('elastic rules over hand-written manifests', () => {
       'spec.elasticPolicy.rdzvConf[1].value: "1,2" is not a rendezvous value for "read_timeout": it must be non-empty, without \',\'']]],
     ['minReplicas above maxReplicas', job => job.spec.elasticPolicy.minReplicas = 3, [[OPERATIONAL,
       'spec.elasticPolicy.minReplicas: minimum 3 is above maximum 2']]],
-    ['a Master in an elastic job', job => job.spec.pytorchReplicaSpecs.Master = { ...job.spec.pytorchReplicaSpecs.Worker, replicas: 1 }, [[OPERATIONAL,
-      'spec.pytorchReplicaSpecs[Master]: is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range']]],
+    ['a Master that runs torchrun in an elastic job', job => job.spec.pytorchReplicaSpecs.Master = { ...job.spec.pytorchReplicaSpecs.Worker, replicas: 1 }, [[OPERATIONAL,
+      'spec.pytorchReplicaSpecs[Master]: runs torchrun in an elastic job: the operator counts only the Workers in the node range it gives torchrun, so the Master is one node too many for the rendezvous']]],
+    ['a Master that does not run torchrun beside an elastic policy', job => {
+      const template = structuredClone(job.spec.pytorchReplicaSpecs.Worker.template);
+      template.spec.containers[0].command = ['python', 'serve_metrics.py'];
+      job.spec.pytorchReplicaSpecs.Master = { replicas: 1, template };
+      // Left to torchrun's own flags: the Master would otherwise count it in WORLD_SIZE without running it.
+      delete job.spec.nprocPerNode;
+    }, []],
     ['the deprecated elasticPolicy.nProcPerNode alone', job => {
       delete job.spec.nprocPerNode;
       job.spec.elasticPolicy.nProcPerNode = 2;
-    }, [[OPERATIONAL, 'spec.elasticPolicy.nProcPerNode: 2 is deprecated: use spec.nprocPerNode']]],
+    }, [[WEBHOOK, 'spec.elasticPolicy.nProcPerNode: 2 is deprecated: use spec.nprocPerNode']]],
     ['elasticPolicy.nProcPerNode with spec.nprocPerNode', job => job.spec.elasticPolicy.nProcPerNode = 2, [[WEBHOOK,
       'spec.elasticPolicy.nProcPerNode: 2 must not be used with spec.nprocPerNode']]],
     ['an unknown rdzvBackend', job => job.spec.elasticPolicy.rdzvBackend = 'C10D', [[OPERATIONAL,
@@ -612,7 +619,7 @@ describe('elastic rules over hand-written manifests', () => {
       job.spec.pytorchReplicaSpecs = { Master: { replicas: 1, template: job.spec.pytorchReplicaSpecs.Worker.template } };
     }, [
       [WEBHOOK, 'spec.pytorchReplicaSpecs[Worker]: is missing: an elastic policy needs a Worker replica spec'],
-      [OPERATIONAL, 'spec.pytorchReplicaSpecs[Master]: is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range'],
+      [OPERATIONAL, 'spec.pytorchReplicaSpecs[Master]: runs torchrun in an elastic job: the operator counts only the Workers in the node range it gives torchrun, so the Master is one node too many for the rendezvous'],
     ]],
     ['--start_method=bogus', job => job.spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].command[2] = '--start_method=bogus', [[OPERATIONAL,
       `${WORKER_CONTAINER}.command[2]: --start_method "bogus" is not a start method: use "spawn", "fork", "forkserver"`]]],

@@ -8,7 +8,7 @@ import {
 import { Construct } from 'constructs';
 import {
   CleanPodPolicy, GpuResource, ManagedBy, Master, NprocPerNode, PyTorchJob, PyTorchJobProps, RestartPolicy,
-  RunPolicy, SharedMemory, Worker,
+  RunPolicy, SharedMemory, Warnings, Worker,
 } from '../src';
 import { Manifest, podSpec, pytorchContainer, replicaSpec, ReplicaType, synthJob, synthJobs, synthYaml } from './support/synth';
 
@@ -28,9 +28,14 @@ function synthWith(props: PropsIn = {}): Manifest {
   return synthJob(chartWith(props));
 }
 
-/** A chart holding one PyTorchJob with construct id `job`, for tests that expect synthesis to fail. */
-function chartWith(props: PropsIn): Chart {
-  const chart = Testing.chart();
+/**
+ * A chart holding one PyTorchJob with construct id `job`, for tests that expect synthesis to fail.
+ * With `fatalWarnings`, its app makes the rules' warnings fail synthesis.
+ */
+function chartWith(props: PropsIn, { fatalWarnings = false } = {}): Chart {
+  const app = Testing.app();
+  if (fatalWarnings) Warnings.makeFatal(app);
+  const chart = new Chart(app, 'test');
   new PyTorchJob(chart, 'job', minimal(typeof props === 'function' ? props(chart) : props));
   return chart;
 }
@@ -48,6 +53,21 @@ function emptyDirVolume(scope: Construct, name: string, id = name): Volume {
 /** The error cdk8s throws when validation of the construct at `test/job` fails with these problems. */
 function validationError(...problems: string[]): Error {
   return new Error(['Validation failed with the following errors:', ...problems.map(p => `  [test/job] ${p}`)].join('\n'));
+}
+
+/** What synthesis writes to standard error while `run` runs (the rules' warnings), one entry per write. */
+function warningsOf(run: () => void): string[] {
+  const written: string[] = [];
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    run();
+  } finally {
+    stderr.mockRestore();
+  }
+  return written;
 }
 
 /** The same problem reported for the Master and the Worker pod template, in that order. */
@@ -139,6 +159,22 @@ describe('job metadata', () => {
     expect(defaultName.length).toBeGreaterThan(63 - '-worker-10'.length);
     expect(job.metadata.name.length).toBeLessThanOrEqual(63 - '-worker-10'.length);
     expect(job.metadata.name.slice(-8)).toBe(defaultName.slice(-8));
+  });
+
+  test.each([
+    ['1st', 'my_job', 'job-1st-my-job-c8d6ef76'],
+    ['Chart.One', 'job.v2', 'chart-one-job-v2-c8ab43af'],
+    ['x', '9lives', 'x-9lives-c846649a'],
+    ['__', '__', 'job-c8b72b18'],
+  ])('a name generated from chart %j and id %j is made a DNS-1035 label, keeping the hash: %s', (chartId, id, name) => {
+    const chart = new Chart(Testing.app(), chartId);
+    new PyTorchJob(chart, id, minimal());
+    expect(synthJob(chart).metadata.name).toBe(name);
+  });
+
+  test('a name the user gave is refused, never changed', () => {
+    expect(() => Testing.synth(chartWith({ metadata: { name: 'my_job' } }))).toThrow(validationError(
+      'metadata.name: "my_job" is not a DNS-1035 label: lower-case letters, digits and \'-\', starting with a letter, ending with a letter or digit, at most 63 characters'));
   });
 
   test('puts name, namespace, labels and annotations on the custom resource only', () => {
@@ -544,13 +580,13 @@ describe('nprocPerNode and port', () => {
 });
 
 describe('shared memory', () => {
-  test('is required when torchrun starts several processes: by its own flag, or one per GPU under auto', () => {
-    const flag = chartWith({ command: ['torchrun'], args: ['--nproc_per_node=2', 'train.py'], sharedMemory: SharedMemory.disabled() });
+  test('is required when torchrun starts several GPU processes, one per GPU under auto; several CPU processes only warn', () => {
     const perGpu = chartWith({ command: ['torchrun', 'train.py'], limits: { gpu: 8 }, sharedMemory: SharedMemory.disabled() });
-    const problem = (processes: number) => onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts: `
-      + `has no memory-backed volume at /dev/shm while ${processes} processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`);
-    expect(() => Testing.synth(flag)).toThrow(validationError(...problem(2)));
-    expect(() => Testing.synth(perGpu)).toThrow(validationError(...problem(8)));
+    expect(() => Testing.synth(perGpu)).toThrow(validationError(...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts: `
+      + 'has no memory-backed volume at /dev/shm while 8 GPU processes share the pod: NCCL fails on the runtime\'s 64 MiB')));
+    const onCpus = { command: ['torchrun'], args: ['--nproc_per_node=2', 'train.py'], sharedMemory: SharedMemory.disabled() };
+    expect(warningsOf(() => Testing.synth(chartWith(onCpus)))).toEqual(onBothReplicas(type => `[test/job] warning: spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts: `
+      + 'has no memory-backed volume at /dev/shm while 2 processes share the pod: DataLoader workers may exhaust the runtime\'s 64 MiB\n'));
     // One process per pod, which is what a plain python command is, needs no more than the runtime's.
     expect(() => synthWith({ command: ['python', 'train.py'], limits: { gpu: 8 }, sharedMemory: SharedMemory.disabled() })).not.toThrow();
   });
@@ -878,21 +914,28 @@ describe('bad input is refused at synth time with the field, the value and the r
     ));
   });
 
-  test.each(['MASTER_ADDR', 'WORLD_SIZE', 'PET_NNODES', 'PYTHONUNBUFFERED'])('an environment variable %s, which the operator sets', (name) => {
-    expect(() => Testing.synth(chartWith({ env: { [name]: EnvValue.fromValue('x') } }))).toThrow(validationError(
-      ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].env[0].name: `
-        + `"${name}" is set by the training operator, which appends its own value after yours: remove it`),
-    ));
+  test.each([['MASTER_ADDR', '"test-job-c8bab9c7-master-0"'], ['WORLD_SIZE', '"2"'], ['PET_NNODES', '"2"'], ['PYTHONUNBUFFERED', '"1"']])(
+    'an environment variable %s, which the operator sets again: a warning, shown once, fatal when the app says so', (name, appended) => {
+      const problems = onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].env[0].name: `
+        + `"${name}" is set by the training operator, which appends ${appended} after yours, and the last value wins: remove it`);
+      const props = { env: { [name]: EnvValue.fromValue('x') } };
+      const chart = chartWith(props);
+      // cdk8s validates the app again for each chart it writes: each warning is shown once all the same.
+      expect(warningsOf(() => { Testing.synth(chart); Testing.synth(chart); })).toEqual(problems.map(p => `[test/job] warning: ${p}\n`));
+      expect(() => Testing.synth(chartWith(props, { fatalWarnings: true }))).toThrow(validationError(...problems));
+    });
+
+  test('the operator\'s own value for a variable it sets is no warning', () => {
+    expect(warningsOf(() => synthWith({ env: { PYTHONUNBUFFERED: EnvValue.fromValue('1'), MASTER_PORT: EnvValue.fromValue('23456') } }))).toEqual([]);
   });
 
   test('every operator variable is reported, at its own index', () => {
     const env = { NCCL_DEBUG: EnvValue.fromValue('INFO'), RANK: EnvValue.fromValue('0'), PET_NPROC_PER_NODE: EnvValue.fromValue('2') };
-    const rule = 'is set by the training operator, which appends its own value after yours: remove it';
-    expect(() => Testing.synth(chartWith({ env }))).toThrow(validationError(
-      `spec.pytorchReplicaSpecs[Master].template.spec.containers[0].env[1].name: "RANK" ${rule}`,
-      `spec.pytorchReplicaSpecs[Master].template.spec.containers[0].env[2].name: "PET_NPROC_PER_NODE" ${rule}`,
-      `spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].env[1].name: "RANK" ${rule}`,
-      `spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].env[2].name: "PET_NPROC_PER_NODE" ${rule}`,
+    const rule = (name: string, value: string) => `"${name}" is set by the training operator, which appends ${value} after yours, and the last value wins: remove it`;
+    expect(() => Testing.synth(chartWith({ env }, { fatalWarnings: true }))).toThrow(validationError(
+      `spec.pytorchReplicaSpecs[Master].template.spec.containers[0].env[2].name: ${rule('PET_NPROC_PER_NODE', '"auto"')}`,
+      `spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].env[1].name: ${rule('RANK', '"1"')}`,
+      `spec.pytorchReplicaSpecs[Worker].template.spec.containers[0].env[2].name: ${rule('PET_NPROC_PER_NODE', '"auto"')}`,
     ));
   });
 

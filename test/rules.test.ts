@@ -1,7 +1,7 @@
 import { expectValidPyTorchJob } from './support/crd-schema';
 import { checkTrainingBatchJob } from '../src/rules/batch-job';
-import { checkPodTemplate } from '../src/rules/pod-template';
-import { formatProblem, isWholeNumber, Problem, ProblemKind, show } from '../src/rules/problem';
+import { checkPodTemplate, InjectedEnv } from '../src/rules/pod-template';
+import { formatProblem, isWholeNumber, Problem, ProblemKind, Severity, show } from '../src/rules/problem';
 import { checkJobName, checkPyTorchJob } from '../src/rules/pytorchjob';
 import { parseQuantity } from '../src/rules/quantity';
 import { checkNodeRange, checkRdzvConf, torchrunArgsStart } from '../src/rules/torchrun';
@@ -111,10 +111,17 @@ describe('checkPyTorchJob accepts what the webhook accepts', () => {
     const job = validJob();
     job.spec.runPolicy = { managedBy: 'kubeflow.org/training-operator' };
     job.spec.elasticPolicy = { rdzvBackend: 'c10d' };
-    // The webhook accepts a Master in an elastic job; our operational rule does not, deliberately.
+    // A Master whose container does not run torchrun takes no part in the rendezvous.
+    expect(problemsOf(job)).toEqual([]);
+  });
+
+  test('a Master that runs torchrun in an elastic job is one node too many', () => {
+    const job = validJob();
+    job.spec.elasticPolicy = { rdzvBackend: 'c10d' };
+    job.spec.pytorchReplicaSpecs.Master.template.spec.containers[0].command = ['torchrun', 'train.py'];
     expect(problemsOf(job)).toEqual([{
       path: MASTER,
-      message: 'is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range',
+      message: 'runs torchrun in an elastic job: the operator counts only the Workers in the node range it gives torchrun, so the Master is one node too many for the rendezvous',
       kind: OPERATIONAL,
     }]);
   });
@@ -140,7 +147,7 @@ describe('checkPyTorchJob: the operator\'s webhook rules', () => {
   });
 
   test('V1: a 63-character name is a DNS-1035 label', () => {
-    expect(checkJobName('a'.repeat(63), {}, WEBHOOK)).toEqual([]);
+    expect(checkJobName({ name: 'a'.repeat(63) }, {}, WEBHOOK)).toEqual([]);
   });
 
   test.each(['other-job-controller', ''])('V3: runPolicy.managedBy %j is not supported', (managedBy) => {
@@ -157,11 +164,6 @@ describe('checkPyTorchJob: the operator\'s webhook rules', () => {
     const job = jobWith({ Master: replica(1) }, { elasticPolicy: {} });
     expect(problemsOf(job)).toEqual([
       { path: WORKER, message: 'is missing: an elastic policy needs a Worker replica spec', kind: WEBHOOK },
-      {
-        path: MASTER,
-        message: 'is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range',
-        kind: OPERATIONAL,
-      },
       { path: 'spec.elasticPolicy.minReplicas', message: 'minimum 0 must be a whole number of at least 1', kind: OPERATIONAL },
     ]);
   });
@@ -268,18 +270,30 @@ describe('checkPyTorchJob: operational rules on the job', () => {
       delete template.spec.containers[0].volumeMounts;
       delete template.spec.volumes;
     }
-    const message = 'has no memory-backed volume at /dev/shm while 4 processes share the pod: the runtime\'s 64 MiB is too small for DataLoader workers and NCCL';
+    const message = 'has no memory-backed volume at /dev/shm while 4 processes share the pod: DataLoader workers may exhaust the runtime\'s 64 MiB';
     expect(problemsOf(job)).toEqual([
-      { path: `${MASTER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL },
-      { path: `${WORKER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL },
+      { path: `${MASTER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL, severity: Severity.WARNING },
+      { path: `${WORKER}.template.spec.containers[0].volumeMounts`, message, kind: OPERATIONAL, severity: Severity.WARNING },
     ]);
+  });
+
+  test('several GPU processes per pod without a memory-backed /dev/shm: NCCL fails, an error', () => {
+    const job = jobWith({ Worker: replica(2, [container({ command: ['torchrun', 'train.py'], resources: { limits: { 'nvidia.com/gpu': 8 } } })]) });
+    const template = job.spec.pytorchReplicaSpecs.Worker.template;
+    delete template.spec.containers[0].volumeMounts;
+    delete template.spec.volumes;
+    expect(problemsOf(job)).toEqual([{
+      path: `${WORKER}.template.spec.containers[0].volumeMounts`,
+      message: 'has no memory-backed volume at /dev/shm while 8 GPU processes share the pod: NCCL fails on the runtime\'s 64 MiB',
+      kind: OPERATIONAL,
+    }]);
   });
 
   test('a disk-backed volume at /dev/shm does not count as shared memory', () => {
     const job = jobWith({ Worker: replica(2, [container({ command: ['torchrun', 'train.py'] })]) }, { nprocPerNode: '2' });
     job.spec.pytorchReplicaSpecs.Worker.template.spec.volumes = [{ name: 'shm', emptyDir: {} }];
     expect(problemsOf(job).map(formatProblem)).toEqual([
-      `${WORKER}.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`,
+      `${WORKER}.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: DataLoader workers may exhaust the runtime's 64 MiB`,
     ]);
   });
 
@@ -303,8 +317,8 @@ describe('checkPyTorchJob: operational rules on the job', () => {
     const job = jobWith({ Master: replica(1), Worker: replica(10) });
     job.metadata.name = name;
     expect(problemsOf(job)).toEqual([]);
-    expect(checkJobName(name, { Master: replica(1), Worker: replica(10) }, WEBHOOK)).toEqual([]);
-    expect(checkJobName(name, { Master: replica(1), Worker: replica(11) }, WEBHOOK)).toEqual([{
+    expect(checkJobName({ name }, { Master: replica(1), Worker: replica(10) }, WEBHOOK)).toEqual([]);
+    expect(checkJobName({ name }, { Master: replica(1), Worker: replica(11) }, WEBHOOK)).toEqual([{
       path: 'metadata.name',
       message: `"${name}" is too long: the operator names a pod and its Service "${name}-worker-10" (64 characters), above the 63 allowed`,
       kind: OPERATIONAL,
@@ -390,7 +404,7 @@ describe('checkPyTorchJob: operational rules on the elastic policy', () => {
 
   test('elasticPolicy.nProcPerNode alone: deprecated (the webhook\'s V5 warning)', () => {
     expect(problemsOf(elasticJob({ nProcPerNode: 4 }))).toEqual([
-      { path: 'spec.elasticPolicy.nProcPerNode', message: '4 is deprecated: use spec.nprocPerNode', kind: OPERATIONAL },
+      { path: 'spec.elasticPolicy.nProcPerNode', message: '4 is deprecated: use spec.nprocPerNode', kind: WEBHOOK, severity: Severity.WARNING },
     ]);
   });
 
@@ -513,42 +527,70 @@ describe('checkPyTorchJob: torchrun flags in a container\'s command line', () =>
 });
 
 describe('checkPyTorchJob: the operator\'s environment variables', () => {
-  const rule = 'is set by the training operator, which appends its own value after yours: remove it';
+  /** The warning for a variable the operator appends again, with the value it appends (as shown). */
+  function overridden(path: string, name: string, value: string): Problem {
+    return {
+      path,
+      message: `"${name}" is set by the training operator, which appends ${value} after yours, and the last value wins: remove it`,
+      kind: OPERATIONAL,
+      severity: Severity.WARNING,
+    };
+  }
 
-  function withEnv(replicaSpecs: Json, names: string[], spec: Json = {}): Json {
-    const env = names.map(name => ({ name, value: 'x' }));
+  function withEnv(replicaSpecs: Json, names: string[], spec: Json = {}, value = 'x'): Json {
+    const env = names.map(name => ({ name, value }));
     for (const replicaSpec of Object.values(replicaSpecs)) replicaSpec.template.spec.containers[0].env = env;
     return jobWith(replicaSpecs, spec);
   }
 
-  test('a job with a Master refuses MASTER_ADDR, WORLD_SIZE, RANK, PET_NNODES and PYTHONUNBUFFERED, on every replica', () => {
+  test('a job with a Master warns of MASTER_ADDR, WORLD_SIZE, RANK, PET_NNODES and PYTHONUNBUFFERED with other values, on every replica', () => {
     const names = ['NCCL_DEBUG', 'MASTER_ADDR', 'WORLD_SIZE', 'RANK', 'PET_NNODES', 'PYTHONUNBUFFERED'];
     const job = withEnv({ Master: replica(1), Worker: replica(1) }, names);
-    expect(problemsOf(job)).toEqual(['Master', 'Worker'].flatMap(type => names.slice(1).map((name, i) => ({
-      path: `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].env[${i + 1}].name`,
-      message: `"${name}" ${rule}`,
-      kind: OPERATIONAL,
-    }))));
+    const appended: { [type: string]: string[] } = {
+      Master: ['"test-master-0"', '"2"', '"0"', '"2"', '"1"'],
+      Worker: ['"test-master-0"', '"2"', '"1"', '"2"', '"1"'],
+    };
+    expect(problemsOf(job)).toEqual(['Master', 'Worker'].flatMap(type => names.slice(1).map((name, i) =>
+      overridden(`spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].env[${i + 1}].name`, name, appended[type][i]))));
+  });
+
+  test('the same value as the operator\'s is harmless, as upstream manifests write PYTHONUNBUFFERED=1', () => {
+    const job = validJob();
+    for (const type of ['Master', 'Worker']) {
+      job.spec.pytorchReplicaSpecs[type].template.spec.containers[0].env = [
+        { name: 'PYTHONUNBUFFERED', value: '1' }, { name: 'MASTER_ADDR', value: 'test-master-0' }, { name: 'MASTER_PORT', value: '23456' },
+      ];
+    }
+    expect(problemsOf(job)).toEqual([]);
+  });
+
+  test('a rank differs per pod: no one value matches all Workers', () => {
+    const job = withEnv({ Master: replica(1), Worker: replica(3) }, ['RANK'], {}, '1');
+    expect(problemsOf(job)).toEqual([
+      overridden('spec.pytorchReplicaSpecs[Master].template.spec.containers[0].env[0].name', 'RANK', '"0"'),
+      overridden(`${WORKER_CONTAINERS}[0].env[0].name`, 'RANK', 'its own value ("1", "3" in the pods)'),
+    ]);
   });
 
   test('the full list injected into a job with a Master', () => {
     const names = ['PYTHONUNBUFFERED', 'MASTER_PORT', 'PET_MASTER_PORT', 'MASTER_ADDR', 'PET_MASTER_ADDR', 'WORLD_SIZE', 'RANK', 'PET_NODE_RANK', 'PET_NPROC_PER_NODE', 'PET_NNODES'];
     const problems = problemsOf(withEnv({ Master: replica(1) }, names));
-    expect(problems.map(p => p.message)).toEqual(names.map(name => `"${name}" ${rule}`));
+    expect(problems.map(p => p.path.replace(/.*\.env\[(\d+)\]\.name$/, '$1'))).toEqual(names.map((_, i) => String(i)));
+    expect(problems.every(p => p.severity === Severity.WARNING)).toBe(true);
   });
 
   test('a Worker-only job leaves MASTER_ADDR, WORLD_SIZE and RANK to the user, but not PET_NNODES', () => {
     const job = withEnv({ Worker: replica(2) }, ['MASTER_ADDR', 'WORLD_SIZE', 'RANK', 'PET_NNODES']);
-    expect(problemsOf(job)).toEqual([{ path: `${WORKER_CONTAINERS}[0].env[3].name`, message: `"PET_NNODES" ${rule}`, kind: OPERATIONAL }]);
+    expect(problemsOf(job)).toEqual([overridden(`${WORKER_CONTAINERS}[0].env[3].name`, 'PET_NNODES', '"2"')]);
   });
 
-  test('an elastic job refuses the rendezvous variables', () => {
+  test('an elastic job warns of the rendezvous variables', () => {
     const job = withEnv({ Worker: replica(2) }, ['PET_RDZV_ENDPOINT', 'PET_RDZV_BACKEND', 'PET_MAX_RESTARTS'],
       { elasticPolicy: { rdzvBackend: 'c10d', minReplicas: 1, maxReplicas: 2, maxRestarts: 3 } });
-    expect(problemsOf(job).map(formatProblem)).toEqual([
-      `${WORKER_CONTAINERS}[0].env[0].name: "PET_RDZV_ENDPOINT" ${rule}`,
-      `${WORKER_CONTAINERS}[0].env[1].name: "PET_RDZV_BACKEND" ${rule}`,
-      `${WORKER_CONTAINERS}[0].env[2].name: "PET_MAX_RESTARTS" ${rule}`,
+    expect(problemsOf(job)).toEqual([
+      overridden(`${WORKER_CONTAINERS}[0].env[0].name`, 'PET_RDZV_ENDPOINT', '"test-worker-0:23456"'),
+      overridden(`${WORKER_CONTAINERS}[0].env[1].name`, 'PET_RDZV_BACKEND', '"c10d"'),
+      overridden(`${WORKER_CONTAINERS}[0].env[2].name`, 'PET_MAX_RESTARTS', '"3"'),
     ]);
   });
 });
@@ -556,7 +598,7 @@ describe('checkPyTorchJob: the operator\'s environment variables', () => {
 describe('checkPodTemplate', () => {
   const TEMPLATE = 'spec.template';
   const CONTAINER = `${TEMPLATE}.spec.containers[0]`;
-  const NONE: ReadonlySet<string> = new Set();
+  const NONE: InjectedEnv = new Map();
 
   function template(containerFields: Json, volumes?: Json[]): Json {
     return { spec: { containers: [container(containerFields)], ...(volumes ? { volumes } : {}) } };
@@ -664,13 +706,20 @@ describe('checkPodTemplate', () => {
     ]);
   });
 
-  test('an environment variable in the injected set, which the caller chooses', () => {
-    const env = [{ name: 'MASTER_ADDR', value: 'localhost' }];
+  test('an environment variable the operator injects with another value is a warning; with the same value, nothing', () => {
+    const env = [{ name: 'MASTER_ADDR', value: 'localhost' }, { name: 'PYTHONUNBUFFERED', value: '1' }, { name: 'RANK', value: '1' }];
+    const injected: InjectedEnv = new Map([['MASTER_ADDR', new Set(['job-master-0'])], ['PYTHONUNBUFFERED', new Set(['1'])], ['RANK', new Set(['1', '2'])]]);
     expect(checkPodTemplate(template({ env }), TEMPLATE, NONE)).toEqual([]);
-    expect(checkPodTemplate(template({ env }), TEMPLATE, new Set(['MASTER_ADDR']))).toEqual([{
+    expect(checkPodTemplate(template({ env }), TEMPLATE, injected)).toEqual([{
       path: `${CONTAINER}.env[0].name`,
-      message: '"MASTER_ADDR" is set by the training operator, which appends its own value after yours: remove it',
+      message: '"MASTER_ADDR" is set by the training operator, which appends "job-master-0" after yours, and the last value wins: remove it',
       kind: OPERATIONAL,
+      severity: Severity.WARNING,
+    }, {
+      path: `${CONTAINER}.env[2].name`,
+      message: '"RANK" is set by the training operator, which appends its own value ("1", "2" in the pods) after yours, and the last value wins: remove it',
+      kind: OPERATIONAL,
+      severity: Severity.WARNING,
     }]);
   });
 
@@ -739,7 +788,7 @@ describe('checkTrainingBatchJob (the batch/v1 Job of a single-node torchrun job)
     delete job.spec.template.spec.containers[0].volumeMounts;
     delete job.spec.template.spec.volumes;
     expect(checkTrainingBatchJob(job).map(formatProblem)).toEqual([
-      'spec.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: the runtime\'s 64 MiB is too small for DataLoader workers and NCCL',
+      'spec.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 2 processes share the pod: DataLoader workers may exhaust the runtime\'s 64 MiB',
     ]);
   });
 

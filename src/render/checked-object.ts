@@ -1,9 +1,12 @@
-import { ApiObject, ApiObjectMetadata, GroupVersionKind, JsonPatch, Lazy, Names } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, GroupVersionKind, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { formatProblem, Json, Problem } from '../rules/problem';
+import { formatProblem, isError, Json, Problem } from '../rules/problem';
 
 /** Kubernetes' limit for a DNS label: pod and Service names. */
 const MAX_NAME_LENGTH = 63;
+
+/** The context key that makes the rules' warnings fail synthesis like errors, when `true`. */
+export const FATAL_WARNINGS_CONTEXT = 'cdk8s-kfpytorch:fatalWarnings';
 
 /**
  * A construct's single object, rendered when it is synthesized (so that amendments made after construction count,
@@ -22,6 +25,8 @@ export class CheckedApiObject extends ApiObject {
    */
   private clean = false;
   private spec?: Json;
+  /** Warnings already shown: each once, however often cdk8s validates the app. */
+  private readonly shownWarnings = new Set<string>();
 
   public constructor(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
     private readonly renderSpec: () => Json, private readonly check: (manifest: Json) => Problem[]) {
@@ -34,7 +39,7 @@ export class CheckedApiObject extends ApiObject {
     if (validated) return validated;
     // Written without a validation just before (a second synth, or a chart written on its own): checked all the same.
     const manifest = this.write();
-    const problems = this.check(manifest).map(formatProblem);
+    const problems = this.errors(manifest);
     const path = this.node.scope!.node.path;
     if (problems.length > 0) throw new Error(`Validation failed with the following errors:\n  [${path}] ${problems.join(`\n  [${path}] `)}`);
     this.clean = true;
@@ -61,12 +66,27 @@ export class CheckedApiObject extends ApiObject {
       return [(error as Error).message];
     }
     const manifest = this.write();
-    const problems = this.check(manifest).map(formatProblem);
+    const problems = this.errors(manifest);
     if (problems.length === 0) {
       this.validated = manifest;
       this.clean = true;
     }
     return problems;
+  }
+
+  /**
+   * The problems that fail synthesis, formatted: the errors, and the warnings when the context makes them fatal.
+   * Other warnings are shown on standard error, since cdk8s has no channel for them.
+   */
+  private errors(manifest: Json): string[] {
+    const fatal = [true, 'true'].includes(this.node.tryGetContext(FATAL_WARNINGS_CONTEXT));
+    const problems = this.check(manifest);
+    for (const warning of fatal ? [] : problems.filter(problem => !isError(problem)).map(formatProblem)) {
+      if (this.shownWarnings.has(warning)) continue;
+      this.shownWarnings.add(warning);
+      process.stderr.write(`[${this.node.scope!.node.path}] warning: ${warning}\n`);
+    }
+    return (fatal ? problems : problems.filter(isError)).map(formatProblem);
   }
 
   /** What cdk8s writes: the rendered spec resolved, the metadata, the patches applied. */
@@ -79,6 +99,24 @@ export class CheckedApiObject extends ApiObject {
   }
 }
 
+/** What cdk8s ends a generated name with: a hash of the construct path, which keeps it unique. */
+const GENERATED_HASH = /^(.*)-([0-9a-f]{8})$/;
+/** Put before a generated name that would not start with a letter. */
+const GENERATED_NAME_PREFIX = 'job';
+
+/**
+ * The name cdk8s generates from the construct path, made a DNS-1035 label: construct ids may hold upper case, `_`
+ * and `.`, or start with a digit, which the operator refuses and cdk8s leaves in. Lower-cased, anything else made
+ * `-`, shortened to `maxLen` keeping the hash, and starting with a letter.
+ */
+function dnsLabelName(generated: string, maxLen: number): string {
+  const [, body, hash] = GENERATED_HASH.exec(generated) ?? [undefined, generated, undefined];
+  let label = body.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  if (!/^[a-z]/.test(label)) label = `${GENERATED_NAME_PREFIX}-${label}`;
+  label = label.slice(0, maxLen - (hash === undefined ? 0 : hash.length + 1)).replace(/-+$/, '');
+  return hash === undefined ? label : `${label}-${hash}`;
+}
+
 /**
  * Adds a construct's single object.
  * @param podSuffix the longest suffix the operator appends to the name for a pod and its Service, such as
@@ -87,9 +125,8 @@ export class CheckedApiObject extends ApiObject {
 export function addCheckedObject(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
   renderSpec: () => Json, check: (manifest: Json) => Problem[], podSuffix = ''): CheckedApiObject {
   let apiObject = new CheckedApiObject(scope, gvk, metadata, renderSpec, check);
-  const maxLen = MAX_NAME_LENGTH - podSuffix.length;
-  if (metadata?.name === undefined && apiObject.name.length > maxLen) {
-    const name = Names.toDnsLabel(apiObject, { maxLen });
+  const name = metadata?.name === undefined ? dnsLabelName(apiObject.name, MAX_NAME_LENGTH - podSuffix.length) : undefined;
+  if (name !== undefined && name !== apiObject.name) {
     scope.node.tryRemoveChild(apiObject.node.id);
     apiObject = new CheckedApiObject(scope, gvk, { ...metadata, name }, renderSpec, check);
   }

@@ -1,10 +1,11 @@
-import { checkImages, checkPodTemplate, checkSharedMemory } from './pod-template';
+import { checkMetadataMaps } from './names';
+import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv } from './pod-template';
 import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
 import { checkContainerCommand, checkJobName } from './pytorchjob';
 import { commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
-const NO_INJECTED_ENV: ReadonlySet<string> = new Set();
+const NO_INJECTED_ENV: InjectedEnv = new Map();
 
 /**
  * Rules for the `batch/v1` Job of a single-node torchrun job: what the API server, the Job controller,
@@ -14,7 +15,7 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const template: Json = isObject(spec.template) ? spec.template : {};
   const containers: unknown[] = Array.isArray(template.spec?.containers) ? template.spec.containers : [];
-  const problems = checkJobName(job.metadata?.name, {}, OPERATIONAL);
+  const problems = [...checkJobName(job.metadata, {}, OPERATIONAL), ...checkMetadataMaps(job.metadata, 'metadata', OPERATIONAL)];
   problems.push(...checkWholeNumbers('spec', [
     ['backoffLimit', spec.backoffLimit, 0, 'a whole number of at least 0'],
     ['ttlSecondsAfterFinished', spec.ttlSecondsAfterFinished, 0, 'a whole number of seconds, at least 0'],

@@ -2,7 +2,8 @@ import {
   ALL_CAPABILITIES, CAPABILITY_PREFIX, CONTAINER_RESTART_POLICIES, DEFAULT_PROTOCOL, HUGEPAGES_PREFIX, LINUX_CAPABILITIES,
   SHARED_MEMORY_PATH, SIDECAR_RESTART_POLICY, TRAINING_CONTAINER_NAME,
 } from './facts';
-import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkDns1123Label, checkEnvName, checkImageReference, checkLabels, checkMetadataMaps } from './names';
+import { isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
 import { parseQuantity } from './quantity';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -10,8 +11,6 @@ const OPERATIONAL = ProblemKind.OPERATIONAL;
 /** Resources a request may overcommit; hugepages may not, and any other (GPUs, devices) is an extended resource. */
 const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage']);
 const MAX_PORT = 65535;
-const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const MAX_LABEL_LENGTH = 63;
 const CAPABILITIES = new Set(LINUX_CAPABILITIES);
 
 /** The `pytorch` container of a pod template, whatever else the manifest holds there. */
@@ -26,7 +25,8 @@ export function checkImages(containers: readonly unknown[], path: string, kind: 
 }
 
 function checkImage(image: unknown, path: string, kind: ProblemKind): Problem[] {
-  return typeof image === 'string' && image.trim() !== '' ? [] : [{ path, message: `${show(image)} is empty: every container needs an image`, kind }];
+  if (typeof image !== 'string' || image.trim() === '') return [{ path, message: `${show(image)} is empty: every container needs an image`, kind }];
+  return checkImageReference(image, path, kind);
 }
 
 /** What the controller adds to the pods it creates from a template, besides what the template says. */
@@ -42,6 +42,9 @@ export interface PodAdditions {
   readonly containerNamesReported?: boolean;
 }
 
+/** The variables a controller appends to a pod's regular containers: each name with the values it takes in the pods. */
+export type InjectedEnv = ReadonlyMap<string, ReadonlySet<string>>;
+
 /** One container of a pod, regular or init, with where it is written. */
 interface PodContainer {
   readonly container: Json;
@@ -55,23 +58,27 @@ interface PodContainer {
  * capabilities, of the containers and the init containers alike.
  *
  * @param path the template's field path, e.g. `spec.pytorchReplicaSpecs[Worker].template`
- * @param injectedEnv names the controller appends to every regular container, which the user must not set
+ * @param injectedEnv what the controller appends to every regular container: each name with the values it takes
+ * in the pods of the template
  * @param additions what the controller adds to the pod besides
  */
-export function checkPodTemplate(template: unknown, path: string, injectedEnv: ReadonlySet<string>, additions: PodAdditions = {}): Problem[] {
+export function checkPodTemplate(template: unknown, path: string, injectedEnv: InjectedEnv, additions: PodAdditions = {}): Problem[] {
   const spec: Json = isObject(template) && isObject(template.spec) ? template.spec : {};
-  const problems: Problem[] = [];
+  const problems: Problem[] = isObject(template) ? checkMetadataMaps(template.metadata, `${path}.metadata`, OPERATIONAL) : [];
+  problems.push(...checkLabels(spec.nodeSelector, `${path}.spec.nodeSelector`, 'node selector', OPERATIONAL));
   const volumes: unknown[] = Array.isArray(spec.volumes) ? spec.volumes : [];
   const volumeNames = new Set<string>();
   volumes.forEach((volume, i) => {
     const name = isObject(volume) ? volume.name : undefined;
     if (volumeNames.has(name)) {
       problems.push({ path: `${path}.spec.volumes[${i}].name`, message: `${show(name)} names two volumes: each volume needs its own name`, kind: OPERATIONAL });
+    } else {
+      problems.push(...checkDns1123Label(name, `${path}.spec.volumes[${i}].name`, OPERATIONAL));
     }
     volumeNames.add(name);
   });
   const containers = podContainers(spec, path);
-  const noInjectedEnv: ReadonlySet<string> = new Set();
+  const noInjectedEnv: InjectedEnv = new Map();
   for (const { container, path: containerPath, init } of containers) {
     // The callers check the images of the regular containers: the webhook refuses a PyTorchJob without one.
     if (init) problems.push(...checkImage(container.image, `${containerPath}.image`, OPERATIONAL));
@@ -110,12 +117,7 @@ function isSidecar(entry: PodContainer): boolean {
 /** Container names are DNS-1123 labels, as the API server requires. */
 function checkContainerName(name: unknown, path: string, init: boolean, additions: PodAdditions): Problem[] {
   if (!init && additions.containerNamesReported) return [];
-  if (typeof name === 'string' && DNS_1123_LABEL.test(name) && name.length <= MAX_LABEL_LENGTH) return [];
-  return [{
-    path,
-    message: `${show(name)} is not a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`,
-    kind: OPERATIONAL,
-  }];
+  return checkDns1123Label(name, path, OPERATIONAL);
 }
 
 /** The API server refuses a pod whose containers and init containers share a name, theirs or one the controller adds. */
@@ -194,20 +196,38 @@ function checkResources(resources: unknown, path: string): Problem[] {
   return problems;
 }
 
-function checkEnv(env: unknown, path: string, injected: ReadonlySet<string>): Problem[] {
+/**
+ * A variable set twice takes the last value, which is rarely what the first one meant. The operator appends its own
+ * after the user's: the same value it would give is harmless (manifests often set `PYTHONUNBUFFERED=1` themselves),
+ * another one is silently replaced.
+ */
+function checkEnv(env: unknown, path: string, injected: InjectedEnv): Problem[] {
   if (!Array.isArray(env)) return [];
   const problems: Problem[] = [];
   const seen = new Set<unknown>();
   env.forEach((variable, i) => {
     const name = isObject(variable) ? variable.name : undefined;
+    const operatorValues = injected.get(name);
+    const at = `${path}[${i}].name`;
     if (seen.has(name)) {
-      problems.push({ path: `${path}[${i}].name`, message: `${show(name)} is set twice: each environment variable may be set once`, kind: OPERATIONAL });
-    } else if (injected.has(name)) {
-      problems.push({ path: `${path}[${i}].name`, message: `${show(name)} is set by the training operator, which appends its own value after yours: remove it`, kind: OPERATIONAL });
+      problems.push({ path: at, message: `${show(name)} is set twice: each environment variable may be set once`, kind: OPERATIONAL });
+    } else if (operatorValues !== undefined && !(operatorValues.size === 1 && operatorValues.has(variable.value))) {
+      problems.push({
+        path: at,
+        message: `${show(name)} is set by the training operator, which appends ${showValues(operatorValues)} after yours, and the last value wins: remove it`,
+        kind: OPERATIONAL,
+        severity: Severity.WARNING,
+      });
+    } else {
+      problems.push(...checkEnvName(name, at, OPERATIONAL));
     }
     seen.add(name);
   });
   return problems;
+}
+
+function showValues(values: ReadonlySet<string>): string {
+  return values.size === 1 ? show([...values][0]) : `its own value (${[...values].map(show).join(', ')} in the pods)`;
 }
 
 function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<string>): Problem[] {
@@ -216,7 +236,9 @@ function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<str
   const paths = new Set<unknown>();
   mounts.forEach((mount, i) => {
     if (!isObject(mount)) return;
-    if (paths.has(mount.mountPath)) {
+    if (typeof mount.mountPath !== 'string' || mount.mountPath === '') {
+      problems.push({ path: `${path}[${i}].mountPath`, message: `${show(mount.mountPath)} is empty: a mount needs the path it is mounted at`, kind: OPERATIONAL });
+    } else if (paths.has(mount.mountPath)) {
       problems.push({
         path: `${path}[${i}].mountPath`,
         message: mount.mountPath === SHARED_MEMORY_PATH
@@ -351,8 +373,9 @@ function listOf(values: readonly string[]): string {
 }
 
 /**
- * Several processes in one pod share `/dev/shm`; the container runtime's own is 64 MiB, which DataLoader
- * workers and NCCL exhaust. A memory-backed volume must be mounted there.
+ * Several processes in one pod share `/dev/shm`; the container runtime's own is 64 MiB. NCCL between GPU processes
+ * fails on it (a bus error, or `unhandled system error`), so that is an error; processes on CPUs over gloo run, only
+ * DataLoader workers may exhaust it, so that is a warning.
  */
 export function checkSharedMemory(template: unknown, containerIndex: number, processes: number, path: string): Problem[] {
   if (processes <= 1) return [];
@@ -362,10 +385,16 @@ export function checkSharedMemory(template: unknown, containerIndex: number, pro
     .find((m: Json) => isObject(m) && m.mountPath === SHARED_MEMORY_PATH);
   const volume = mount && (Array.isArray(spec.volumes) ? spec.volumes : []).find((v: Json) => isObject(v) && v.name === mount.name);
   if (isObject(volume) && (volume.emptyDir?.medium === 'Memory' || volume.hostPath?.path === SHARED_MEMORY_PATH)) return [];
-  return [{
-    path: `${path}.spec.containers[${containerIndex}].volumeMounts`,
-    message: `has no memory-backed volume at ${SHARED_MEMORY_PATH} while ${processes} processes share the pod: the runtime's 64 MiB is too small for DataLoader workers and NCCL`,
+  const at = `${path}.spec.containers[${containerIndex}].volumeMounts`;
+  return gpuCount(container.resources) > 0 ? [{
+    path: at,
+    message: `has no memory-backed volume at ${SHARED_MEMORY_PATH} while ${processes} GPU processes share the pod: NCCL fails on the runtime's 64 MiB`,
     kind: OPERATIONAL,
+  }] : [{
+    path: at,
+    message: `has no memory-backed volume at ${SHARED_MEMORY_PATH} while ${processes} processes share the pod: DataLoader workers may exhaust the runtime's 64 MiB`,
+    kind: OPERATIONAL,
+    severity: Severity.WARNING,
   }];
 }
 

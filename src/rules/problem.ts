@@ -11,6 +11,14 @@ export enum ProblemKind {
   OPERATIONAL = 'operational',
 }
 
+/** How much a problem matters. */
+export enum Severity {
+  /** The API server or the webhook rejects the object, or the job cannot work: it hangs, crashes or trains a wrong world. */
+  ERROR = 'error',
+  /** The job works, but what it says is deprecated, risky or likely slow. */
+  WARNING = 'warning',
+}
+
 /** One thing wrong with a manifest, at one field. */
 export interface Problem {
   /** The field, in the webhook's notation, e.g. `spec.pytorchReplicaSpecs[Worker].replicas`. */
@@ -18,6 +26,16 @@ export interface Problem {
   /** What is wrong: the value and the rule it breaks. */
   readonly message: string;
   readonly kind: ProblemKind;
+  /** Omitted for an error: most rules report what cannot work, and only warnings say so. */
+  readonly severity?: Severity;
+}
+
+export function severityOf(problem: Problem): Severity {
+  return problem.severity ?? Severity.ERROR;
+}
+
+export function isError(problem: Problem): boolean {
+  return severityOf(problem) === Severity.ERROR;
 }
 
 /** Renders a manifest value for a message: JSON, or `(omitted)`. */

@@ -3,15 +3,14 @@ import {
   CLUSTER_DNS_POLICY, CUSTOM_DNS_POLICY, DEFAULT_PORT, HOST_NETWORK_DNS_POLICY, NODE_DNS_POLICY, OPERATOR_INIT_CONTAINER_NAME, PORT_NAME,
   TRAINING_CONTAINER_NAME,
 } from './facts';
+import { checkMetadataMaps, DNS_1035_LABEL_RULE, isDns1035Label, MAX_LABEL_LENGTH } from './names';
 import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
-import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, PodAdditions, trainingContainer } from './pod-template';
-import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, InjectedEnv, PodAdditions, trainingContainer } from './pod-template';
+import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
 import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
 const OPERATIONAL = ProblemKind.OPERATIONAL;
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const MAX_NAME_LENGTH = 63;
 const REPLICA_TYPES = ['Master', 'Worker'];
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never', 'ExitCode'];
 const CLEAN_POD_POLICIES = ['None', 'Running', 'All'];
@@ -25,10 +24,9 @@ const RDZV_BACKENDS = ['c10d', 'etcd', 'etcd-v2'];
 export function checkPyTorchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
-  // The operator gives every pod of a job the same variable names; only their values differ.
-  const injected = new Set(operatorEnv(job, 'Worker', 0).map(v => v.name));
   return [
-    ...checkJobName(job.metadata?.name, replicaSpecs, WEBHOOK),
+    ...checkJobName(job.metadata, replicaSpecs, WEBHOOK),
+    ...checkMetadataMaps(job.metadata, 'metadata', ProblemKind.SCHEMA),
     ...spec.pytorchReplicaSpecs === undefined
       ? [{ path: 'spec.pytorchReplicaSpecs', message: 'is missing: a PyTorchJob needs its replica specs', kind: WEBHOOK }]
       : [],
@@ -36,32 +34,58 @@ export function checkPyTorchJob(job: Json): Problem[] {
     ...checkElasticNeedsWorker(spec, replicaSpecs),
     ...checkNprocPerNodeFields(spec),
     ...checkElasticPolicy(spec.elasticPolicy, replicaSpecs),
-    ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injected)),
+    ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injectedEnv(job, type, replica))),
     ...checkRunPolicy(spec.runPolicy),
     ...checkPodAntiAffinity(job),
   ];
 }
 
 /**
- * A DNS-1035 label, with room for the Service names the operator derives from it.
+ * What the operator appends to the containers of a replica's pods: each name with the values it takes in them (the
+ * first and the last pod bound the values that differ per pod, the ranks).
+ */
+function injectedEnv(job: Json, type: string, replica: unknown): InjectedEnv {
+  const env = new Map<string, Set<string>>();
+  for (const index of new Set([0, Math.max(replicaCount(replica) - 1, 0)])) {
+    for (const { name, value } of operatorEnv(job, type, index)) env.set(name, (env.get(name) ?? new Set()).add(value));
+  }
+  return env;
+}
+
+/**
+ * A DNS-1035 label, with room for the Service names the operator derives from it. Without a name, the API server
+ * names the object from `generateName` and five random characters before any webhook sees it.
  * @param kind who refuses a name that is not a label: the operator's webhook, or the API server for a Job
  */
-export function checkJobName(name: unknown, replicaSpecs: Json, kind: ProblemKind): Problem[] {
+export function checkJobName(metadata: unknown, replicaSpecs: Json, kind: ProblemKind): Problem[] {
+  const { name, generateName } = isObject(metadata) ? metadata : { name: undefined, generateName: undefined };
+  if (name === undefined && generateName !== undefined) return checkGenerateName(generateName, replicaSpecs, kind);
   const path = 'metadata.name';
-  if (typeof name !== 'string' || !DNS_1035_LABEL.test(name) || name.length > MAX_NAME_LENGTH) {
-    return [{
-      path,
-      message: `${show(name)} is not a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most ${MAX_NAME_LENGTH} characters`,
-      kind,
-    }];
+  if (!isDns1035Label(name)) return [{ path, message: `${show(name)} is not a DNS-1035 label: ${DNS_1035_LABEL_RULE}`, kind }];
+  return checkPodNameLength(name, path, name, replicaSpecs);
+}
+
+/** The API server keeps at most the first 58 characters of `generateName` and appends 5 random lower-case letters and digits. */
+const GENERATED_SUFFIX = 'xxxxx';
+const MAX_GENERATE_NAME_LENGTH = MAX_LABEL_LENGTH - GENERATED_SUFFIX.length;
+
+function checkGenerateName(generateName: unknown, replicaSpecs: Json, kind: ProblemKind): Problem[] {
+  const path = 'metadata.generateName';
+  const kept = typeof generateName === 'string' ? generateName.slice(0, MAX_GENERATE_NAME_LENGTH) : undefined;
+  if (kept === undefined || !isDns1035Label(`${kept}${GENERATED_SUFFIX}`)) {
+    return [{ path, message: `${show(generateName)} does not begin a DNS-1035 label: ${DNS_1035_LABEL_RULE}`, kind }];
   }
+  return checkPodNameLength(generateName as string, path, `${kept}${GENERATED_SUFFIX}`, replicaSpecs, `, ${GENERATED_SUFFIX} being the API server's random suffix`);
+}
+
+function checkPodNameLength(given: string, path: string, name: string, replicaSpecs: Json, note = ''): Problem[] {
   const longest = Object.keys(replicaSpecs)
     .map(type => `${name}-${type.toLowerCase()}-${Math.max(replicaCount(replicaSpecs[type]) - 1, 0)}`)
     .sort((a, b) => b.length - a.length)[0];
-  if (longest && longest.length > MAX_NAME_LENGTH) {
+  if (longest && longest.length > MAX_LABEL_LENGTH) {
     return [{
       path,
-      message: `${show(name)} is too long: the operator names a pod and its Service ${show(longest)} (${longest.length} characters), above the ${MAX_NAME_LENGTH} allowed`,
+      message: `${show(given)} is too long: the operator names a pod and its Service ${show(longest)} (${longest.length} characters${note}), above the ${MAX_LABEL_LENGTH} allowed`,
       kind: OPERATIONAL,
     }];
   }
@@ -83,7 +107,7 @@ function checkNprocPerNodeFields(spec: Json): Problem[] {
   const deprecated = isObject(spec.elasticPolicy) ? spec.elasticPolicy.nProcPerNode : undefined;
   if (deprecated !== undefined) {
     problems.push(spec.nprocPerNode === undefined
-      ? { path: 'spec.elasticPolicy.nProcPerNode', message: `${show(deprecated)} is deprecated: use spec.nprocPerNode`, kind: OPERATIONAL }
+      ? { path: 'spec.elasticPolicy.nProcPerNode', message: `${show(deprecated)} is deprecated: use spec.nprocPerNode`, kind: WEBHOOK, severity: Severity.WARNING }
       : { path: 'spec.elasticPolicy.nProcPerNode', message: `${show(deprecated)} must not be used with spec.nprocPerNode`, kind: WEBHOOK });
   }
   return problems;
@@ -93,8 +117,12 @@ function checkElasticPolicy(policy: unknown, replicaSpecs: Json): Problem[] {
   if (!isObject(policy)) return [];
   const path = 'spec.elasticPolicy';
   const problems: Problem[] = [];
-  if (replicaSpecs.Master !== undefined) {
-    problems.push({ path: 'spec.pytorchReplicaSpecs[Master]', message: 'is set in an elastic job: torchrun ranks the Workers itself, and the operator does not count a Master in the node range', kind: OPERATIONAL });
+  if (runsTorchrun(replicaSpecs.Master)) {
+    problems.push({
+      path: 'spec.pytorchReplicaSpecs[Master]',
+      message: 'runs torchrun in an elastic job: the operator counts only the Workers in the node range it gives torchrun, so the Master is one node too many for the rendezvous',
+      kind: OPERATIONAL,
+    });
   }
   const workers = replicaCount(replicaSpecs.Worker);
   problems.push(...checkNodeRange(policy.minReplicas ?? policy.maxReplicas ?? workers, policy.maxReplicas ?? policy.minReplicas ?? workers, `${path}.minReplicas`));
@@ -118,7 +146,13 @@ function checkElasticPolicy(policy: unknown, replicaSpecs: Json): Problem[] {
   return problems;
 }
 
-function checkReplica(job: Json, type: string, replica: unknown, injected: ReadonlySet<string>): Problem[] {
+/** Whether a replica's `pytorch` container certainly starts torchrun. */
+function runsTorchrun(replica: unknown): boolean {
+  const container = trainingContainer(isObject(replica) ? replica.template : undefined);
+  return container !== undefined && torchrunArgsStart(commandLine(container)) !== undefined;
+}
+
+function checkReplica(job: Json, type: string, replica: unknown, injected: InjectedEnv): Problem[] {
   const path = `spec.pytorchReplicaSpecs[${type}]`;
   if (!REPLICA_TYPES.includes(type)) {
     return [{ path, message: `${show(type)} is not a replica type: use "Master" or "Worker"`, kind: WEBHOOK }];
