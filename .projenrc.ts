@@ -30,6 +30,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/lib/', '/dist/', '/src/rules/generated/'],
     },
   },
   eslintOptions: {
@@ -48,6 +49,18 @@ project.addTask('import', {
   description: 'Generate the typed L1 of kubeflow.org/v1 PyTorchJob from the upstream CRD (offline)',
   exec: 'ts-node --project projenrc/tsconfig.json projenrc/import-pytorchjob.ts',
 });
+
+// The shipped CRD schema, compiled to standalone validators before jsii (which copies no JavaScript into lib/)
+// and before the tests, so that a fresh clone builds and tests without another step. Derived, so not committed.
+const compileSchema = project.addTask('compile-schema', {
+  description: 'Compile the vendored PyTorchJob CRD (schemas/) to the standalone validators of CrdSchema.bundled()',
+  exec: 'ts-node --transpile-only --project projenrc/tsconfig.json projenrc/compile-schema.ts',
+});
+project.compileTask.prependSpawn(compileSchema);
+project.testTask.prependSpawn(compileSchema);
+project.gitignore.exclude('/src/rules/generated/');
+// The package ships the compiled validators and the provenance in schemas/README.md, not the CRD itself.
+project.addPackageIgnore('/schemas/*.yaml');
 
 project.addTask('examples', {
   description: 'Synthesize the example app to dist/ and print the files written',

@@ -3,13 +3,13 @@ import { CrdSchema } from '../../src/rules/schema';
 
 /**
  * Validates synthesized manifests against the upstream PyTorchJob CRD
- * (kubeflow/trainer `manifests/base/crds/kubeflow.org_pytorchjobs.yaml`), read from outside the repository:
- * the folder named by KFPYTORCH_CRD_DIR, by default the shared CRD folder beside the checkout.
+ * (kubeflow/trainer `manifests/base/crds/kubeflow.org_pytorchjobs.yaml`), by default the copy vendored in
+ * schemas/; KFPYTORCH_CRD_DIR names another folder holding one, e.g. of another operator release.
  */
 export const CRD_FILE = 'kubeflow.org_pytorchjobs.yaml';
 
 export function crdPath(): string {
-  const dir = process.env.KFPYTORCH_CRD_DIR || path.resolve(__dirname, '..', '..', '..', 'shared', 'crds');
+  const dir = process.env.KFPYTORCH_CRD_DIR || path.resolve(__dirname, '..', '..', 'schemas');
   return path.resolve(dir, CRD_FILE);
 }
 
