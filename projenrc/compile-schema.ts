@@ -1,7 +1,7 @@
 // Compiles the vendored PyTorchJob CRD to the standalone validators that CrdSchema.bundled() loads, so that
 // `kfpytorch validate` neither parses the 0.6 MiB CRD nor compiles its schema at run time. The output (about
-// 1 MiB) is derived, not committed: it is written beside src/rules/schema.ts for ts-jest and beside
-// lib/src/rules/schema.js, which jsii writes but it does not copy JavaScript files.
+// 0.4 MiB) is derived, not committed. It is written beside src/rules/schema.ts for ts-jest, and beside
+// lib/src/rules/schema.js for the package: jsii compiles only TypeScript and copies no JavaScript into lib/.
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUNDLED_OPERATOR_VERSION, BUNDLED_VALIDATORS_MODULE } from '../src/rules/schema';

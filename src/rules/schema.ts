@@ -16,7 +16,7 @@ export const BUNDLED_VALIDATORS_MODULE = './generated/pytorchjob-validators.js';
 const MAX_CRD_BYTES = 16 * 1024 * 1024;
 
 /**
- * Loads a module on first use: ajv takes about 50 ms to load and the compiled CRD about 40 ms, which a run that
+ * Loads a module on first use: ajv takes about 50 ms to load and the compiled CRD about 15 ms, which a run that
  * needs only one of them, or neither, should not pay for.
  */
 function load<T>(module: string): T {

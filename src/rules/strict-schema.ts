@@ -6,10 +6,7 @@ import { UnusableInputError } from './problem';
 
 type JsonObject = { [key: string]: unknown };
 
-/**
- * The validators of a PyTorchJob and of the PodTemplateSpec embedded in it. The keys are also the ids of the
- * schemas in ajv and the exports of the compiled module.
- */
+/** The validators of a PyTorchJob and of the PodTemplateSpec embedded in it; also the exports of the compiled module. */
 export interface Validators {
   readonly pyTorchJob: ValidateFunction;
   readonly podTemplate: ValidateFunction;
@@ -168,44 +165,69 @@ function pyTorchJobSchema(openApi: JsonObject): JsonObject {
   };
 }
 
-/**
- * Moves the pod template out of the job schema, which refers to it instead, so that the template is compiled
- * once for both validators. Returns the template's schema.
- */
-function extractPodTemplate(pyTorchJob: JsonObject, file: string): JsonObject {
-  const replicaProperties = TEMPLATE_PATH.slice(0, -1).reduce<unknown>((node, key) => (isJsonObject(node) ? node[key] : undefined), pyTorchJob);
-  const podTemplate = isJsonObject(replicaProperties) ? replicaProperties.template : undefined;
-  if (!isJsonObject(replicaProperties) || !isJsonObject(podTemplate)) {
-    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: no PodTemplateSpec schema at ${TEMPLATE_PATH.join('.')}`);
-  }
-  // strictify copied every object on this path, so the parsed CRD is not changed.
-  replicaProperties.template = { $ref: 'podTemplate' satisfies keyof Validators };
-  return podTemplate;
+type Objects = Map<string, { readonly id: string; readonly schema: JsonObject }>;
+
+/** The id among `objects` of a schema, its parts hoisted: one id per distinct schema. */
+function define(schema: JsonObject, objects: Objects): string {
+  const hoisted = hoistObjects(schema, objects);
+  const key = JSON.stringify(hoisted);
+  const object = objects.get(key) ?? { id: `object${objects.size}`, schema: hoisted };
+  objects.set(key, object);
+  return object.id;
 }
 
-/** An ajv instance holding a CRD's strict schemas under the ids of `Validators`. */
-function strictAjv(crdText: string, file: string, code?: CodeOptions): Ajv {
-  const pyTorchJob = pyTorchJobSchema(openApiSchema(crdText, file));
-  // strict: false because the schema carries `x-kubernetes-*` extension keywords. inlineRefs: false keeps the
-  // template's code in one function that the job calls. ajv-formats defines the OpenAPI formats the CRD uses
-  // (int32 with its range, int64, date-time).
+/**
+ * Returns a copy of a schema in which every object schema below it that lists properties is a reference to one
+ * copy of that object schema, one per distinct one. ajv then writes a small function per distinct object instead of
+ * inlining the whole tree: the parts the pod spec repeats (container, probe, affinity term …) are compiled once, and
+ * V8 compiles, on first call, only the functions that the object being checked reaches.
+ */
+function hoistObjects(schema: JsonObject, objects: Objects): JsonObject {
+  const refer = (sub: unknown): unknown => {
+    if (!isJsonObject(sub)) return sub;
+    return isJsonObject(sub.properties) ? { $ref: define(sub, objects) } : hoistObjects(sub, objects);
+  };
+  const out: JsonObject = { ...schema };
+  if (isJsonObject(schema.properties)) {
+    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, sub]) => [name, refer(sub)]));
+  }
+  if (isJsonObject(schema.additionalProperties)) out.additionalProperties = refer(schema.additionalProperties);
+  if (isJsonObject(schema.items)) out.items = refer(schema.items);
+  return out;
+}
+
+/** An ajv instance holding a CRD's strict schemas, and their ids in it. */
+function strictAjv(crdText: string, file: string, code?: CodeOptions): { ajv: Ajv; ids: { [name in keyof Validators]: string } } {
+  const strict = pyTorchJobSchema(openApiSchema(crdText, file));
+  // strict: false because the schema carries `x-kubernetes-*` extension keywords. inlineRefs: false keeps every
+  // referenced schema in a function of its own. ajv-formats defines the OpenAPI formats the CRD uses (int32 with its
+  // range, int64, date-time).
   const ajv = new Ajv({ strict: false, allErrors: true, inlineRefs: false, validateSchema: false, code });
   addFormats(ajv);
   // Checked here, whole, rather than by addSchema: its message would list every error of every branch, and the
-  // paths of the template's errors would not start where they are in the CRD.
-  if (!ajv.validateSchema(pyTorchJob)) {
+  // paths would be those of the parts instead of where they are in the CRD.
+  if (!ajv.validateSchema(strict)) {
     const [first] = ajv.errors ?? [];
     throw new Error(`openAPIV3Schema${first?.instancePath ?? ''} ${first?.message ?? 'is not a schema'}`);
   }
-  const podTemplate = extractPodTemplate(pyTorchJob, file);
-  return ajv.addSchema(podTemplate, 'podTemplate').addSchema(pyTorchJob, 'pyTorchJob');
+  const template = TEMPLATE_PATH.reduce<unknown>((node, key) => (isJsonObject(node) ? node[key] : undefined), strict);
+  if (!isJsonObject(template)) {
+    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: no PodTemplateSpec schema at ${TEMPLATE_PATH.join('.')}`);
+  }
+  const objects: Objects = new Map();
+  // Defined first, so that the job's reference to the same schema finds this id.
+  const podTemplate = define(template, objects);
+  const pyTorchJob = hoistObjects(strict, objects);
+  for (const object of objects.values()) ajv.addSchema(object.schema, object.id);
+  ajv.addSchema(pyTorchJob, 'pyTorchJob');
+  return { ajv, ids: { pyTorchJob: 'pyTorchJob', podTemplate } };
 }
 
 /** Compiles a PyTorchJob CRD's strict schemas at run time (about half a second for the upstream CRD). */
 export function compileCrd(crdText: string, file: string): Validators {
   try {
-    const ajv = strictAjv(crdText, file);
-    return { pyTorchJob: ajv.getSchema('pyTorchJob')!, podTemplate: ajv.getSchema('podTemplate')! };
+    const { ajv, ids } = strictAjv(crdText, file);
+    return { pyTorchJob: ajv.getSchema(ids.pyTorchJob)!, podTemplate: ajv.getSchema(ids.podTemplate)! };
   } catch (error) {
     if (error instanceof UnusableInputError) throw error;
     throw new UnusableInputError(`${file}: its ${CRD_VERSION} schema does not compile: ${firstLine(error)}`);
@@ -214,6 +236,6 @@ export function compileCrd(crdText: string, file: string): Validators {
 
 /** A CommonJS module exporting the `Validators` of a PyTorchJob CRD as standalone code, for the build. */
 export function compileCrdToModule(crdText: string, file: string): string {
-  const ids: { [id in keyof Validators]: string } = { pyTorchJob: 'pyTorchJob', podTemplate: 'podTemplate' };
-  return standaloneCode(strictAjv(crdText, file, { source: true }), ids);
+  const { ajv, ids } = strictAjv(crdText, file, { source: true });
+  return standaloneCode(ajv, ids);
 }
