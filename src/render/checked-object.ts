@@ -25,8 +25,8 @@ export class CheckedApiObject extends ApiObject {
    */
   private clean = false;
   private spec?: Json;
-  /** Warnings already shown: each once, however often cdk8s validates the app. */
-  private readonly shownWarnings = new Set<string>();
+  /** Warnings already shown: each once, however often cdk8s validates the app. Made on the first warning. */
+  private shownWarnings?: Set<string>;
 
   public constructor(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
     private readonly renderSpec: () => Json, private readonly check: (manifest: Json) => Problem[]) {
@@ -82,6 +82,7 @@ export class CheckedApiObject extends ApiObject {
     const fatal = [true, 'true'].includes(this.node.tryGetContext(FATAL_WARNINGS_CONTEXT));
     const problems = this.check(manifest);
     for (const warning of fatal ? [] : problems.filter(problem => !isError(problem)).map(formatProblem)) {
+      this.shownWarnings ??= new Set();
       if (this.shownWarnings.has(warning)) continue;
       this.shownWarnings.add(warning);
       process.stderr.write(`[${this.node.scope!.node.path}] warning: ${warning}\n`);
