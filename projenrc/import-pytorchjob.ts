@@ -1,6 +1,6 @@
 // Generates imports/kubeflow.org.ts from the upstream PyTorchJob CRD, offline, then removes the upstream
-// `/** … */` descriptions: our docs are our own. The CRD is not committed; it is read from the folder named
-// by KFPYTORCH_CRD_DIR, by default the shared CRD folder beside the checkout.
+// `/** … */` descriptions: our docs are our own. The CRD is the copy vendored in schemas/, or the one in the
+// folder named by KFPYTORCH_CRD_DIR (another operator release).
 import { execFileSync } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
@@ -31,7 +31,7 @@ function stripDocComments(source: string): string {
   return output + pendingWhitespace;
 }
 
-const crdDir = process.env.KFPYTORCH_CRD_DIR ?? path.join('..', 'shared', 'crds');
+const crdDir = process.env.KFPYTORCH_CRD_DIR ?? 'schemas';
 execFileSync('cdk8s', [
   'import', path.join(crdDir, 'kubeflow.org_pytorchjobs.yaml'),
   '--language', 'typescript', '--output', 'imports', '--no-check-upgrade',
