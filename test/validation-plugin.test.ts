@@ -35,8 +35,8 @@ interface Synth {
   readonly output: string;
 }
 
-/** Writes cdk8s.yaml and app.js into a fresh folder and runs `cdk8s synth` there. */
-function synth(name: string, app: string): Synth {
+/** Writes cdk8s.yaml, with the plugin's properties, and app.js into a fresh folder and runs `cdk8s synth` there. */
+function synth(name: string, app: string, properties: { crd?: string; strict?: boolean } = {}): Synth {
   const dir = join(root, name);
   mkdirSync(dir);
   // JSON is YAML: the config is written as JSON so that paths need no quoting.
@@ -46,7 +46,7 @@ function synth(name: string, app: string): Synth {
       package: PLUGIN,
       version: '0.0.0',
       class: 'KfPyTorchValidation',
-      properties: { crd: crdPath() },
+      properties,
     }],
   }, undefined, 2));
   writeFileSync(join(dir, 'app.js'), app);
@@ -67,6 +67,12 @@ interface Violation {
   readonly constructPath?: string;
   readonly location?: string;
   readonly recommendation?: string;
+}
+
+/** The rows of the report's summary table (`║ Status   │ failure ║`) other than the plugin's name and version. */
+function summaryRows(output: string): { [name: string]: string } {
+  const rows = [...output.matchAll(/^║ (\w+)\s+│ (.*?)\s*║$/gm)].map(([, name, value]) => [name, value]);
+  return Object.fromEntries(rows.filter(([name]) => name !== 'Plugin' && name !== 'Version'));
 }
 
 /** The violations of cdk8s-cli's validation report: each starts with `<rule> (N occurrences)`. */
@@ -112,29 +118,74 @@ new ApiObject(chart, 'raw-finetune', {
 app.synth();
 `);
   expect(status).toBe(2);
-  expect(output).toContain('Status  │ failure');
-  // One violation per problem: the rule (schema, webhook or operational), the construct path and the message.
-  // The CRD given in the plugin's properties is used: the unknown field is a schema violation.
+  // One violation per problem: the rule (schema, webhook or operational), the construct path, the message and the
+  // severity. Without properties, the bundled CRD schema is used: the unknown field is a schema violation.
   expect(violations(output)).toEqual([
     {
       rule: 'kfpytorch/schema',
       constructPath: 'training/raw-job',
       location: '/spec',
-      recommendation: '/spec: must NOT have additional property \'cleanPodPolicy\'',
+      recommendation: '/spec: must NOT have additional property \'cleanPodPolicy\' (error)',
     },
     {
       rule: 'kfpytorch/operational',
       constructPath: 'training/raw-job',
       location: 'spec.elasticPolicy.standalone',
-      recommendation: 'spec.elasticPolicy.standalone: true makes the operator inject PET_STANDALONE="", which torchrun cannot parse: leave it out',
+      recommendation: 'spec.elasticPolicy.standalone: true makes the operator inject PET_STANDALONE="", which torchrun cannot parse: leave it out (error)',
     },
     {
       rule: 'kfpytorch/operational',
       constructPath: 'training/raw-finetune',
       location: 'spec.template.spec.restartPolicy',
-      recommendation: 'spec.template.spec.restartPolicy: "Always" is not allowed in a Job: use "Never" or "OnFailure"',
+      recommendation: 'spec.template.spec.restartPolicy: "Always" is not allowed in a Job: use "Never" or "OnFailure" (error)',
     },
   ]);
+  expect(summaryRows(output)).toEqual({ Status: 'failure', errors: '3', warnings: '0' });
+  expect(output).toContain('Validation failed');
+});
+
+/** A raw PyTorchJob whose only problem is a warning: the deprecated elasticPolicy.nProcPerNode without spec.nprocPerNode. */
+const DEPRECATED_NPROC_APP = `
+const { App, ApiObject, Chart } = require('cdk8s');
+const app = new App();
+const chart = new Chart(app, 'training');
+new ApiObject(chart, 'deprecated', {
+  apiVersion: 'kubeflow.org/v1',
+  kind: 'PyTorchJob',
+  metadata: { name: 'deprecated' },
+  spec: {
+    elasticPolicy: { minReplicas: 2, maxReplicas: 2, nProcPerNode: 1 },
+    pytorchReplicaSpecs: {
+      Worker: {
+        replicas: 2,
+        restartPolicy: 'OnFailure',
+        template: { spec: { containers: [{ name: 'pytorch', image: 'ghcr.io/example/train:1.0', command: ['torchrun', 'train.py'] }] } },
+      },
+    },
+  },
+});
+app.synth();
+`;
+
+const DEPRECATED_NPROC_VIOLATION: Violation = {
+  rule: 'kfpytorch/webhook',
+  constructPath: 'training/deprecated',
+  location: 'spec.elasticPolicy.nProcPerNode',
+  recommendation: 'spec.elasticPolicy.nProcPerNode: 1 is deprecated: use spec.nprocPerNode (warning)',
+};
+
+test('a warning is reported as a violation, and the synth succeeds', () => {
+  const { status, output } = synth('warning', DEPRECATED_NPROC_APP);
+  expect(status).toBe(0);
+  expect(violations(output)).toEqual([DEPRECATED_NPROC_VIOLATION]);
+  expect(summaryRows(output)).toEqual({ Status: 'success', errors: '0', warnings: '1' });
+});
+
+test('strict: true in the properties makes a warning fail the synth; crd names the CRD file to check against', () => {
+  const { status, output } = synth('strict', DEPRECATED_NPROC_APP, { strict: true, crd: crdPath() });
+  expect(status).toBe(2);
+  expect(violations(output)).toEqual([DEPRECATED_NPROC_VIOLATION]);
+  expect(summaryRows(output)).toEqual({ Status: 'failure', errors: '0', warnings: '1' });
   expect(output).toContain('Validation failed');
 });
 
@@ -159,6 +210,6 @@ new PyTorchElasticJob(chart, 'single', {
 app.synth();
 `);
   expect({ status, output }).toMatchObject({ status: 0 });
-  expect(output).toContain('Status  │ success');
+  expect(summaryRows(output)).toEqual({ Status: 'success', errors: '0', warnings: '0' });
   expect(violations(output)).toEqual([]);
 });

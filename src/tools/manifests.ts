@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'fs';
+import { readdirSync, readFileSync, realpathSync, Stats, statSync } from 'fs';
+import { join } from 'path';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
-import { parseAllDocuments, visit } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { BATCH_JOB_API_VERSION, BATCH_JOB_KIND, PYTORCHJOB_API_VERSION, PYTORCHJOB_KIND, TRAINING_CONTAINER_NAME } from '../rules/facts';
 import { isObject, Json, UnusableInputError } from '../rules/problem';
 
@@ -15,18 +16,24 @@ export interface LoadedManifest {
 /** Larger files are refused rather than read: far more than thousands of synthesized jobs. */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * How many times a document may use its anchors, counting the aliases inside what an alias stands for: enough for
+ * a shared env list or pod template, while a "billion laughs" document, whose few lines expand exponentially, stops
+ * at once. It is the yaml package's own default, written here because the rules walk every expanded copy.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 /** Reads every YAML document of the given files (multi-document files, as `cdk8s synth` writes them). */
 export function loadManifests(files: readonly string[]): LoadedManifest[] {
   const loaded: LoadedManifest[] = [];
   for (const file of files) {
+    const size = regularFileStats(file).size;
+    if (size > MAX_FILE_BYTES) throw new UnusableInputError(`${file}: is ${Math.round(size / 2 ** 20)} MiB, above the ${MAX_FILE_BYTES / 2 ** 20} MiB read at most`);
     let text: string;
     try {
-      const size = statSync(file).size;
-      if (size > MAX_FILE_BYTES) throw new UnusableInputError(`${file}: is ${Math.round(size / 2 ** 20)} MiB, above the ${MAX_FILE_BYTES / 2 ** 20} MiB read at most`);
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if (error instanceof UnusableInputError) throw error;
-      throw new UnusableInputError(`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new UnusableInputError(cannotRead(file, error));
     }
     if (text.includes('\u0000')) throw new UnusableInputError(`${file}: is a binary file, not YAML`);
     parseDocuments(text, file).forEach((manifest, i) => {
@@ -39,12 +46,86 @@ export function loadManifests(files: readonly string[]): LoadedManifest[] {
 }
 
 /**
- * Parses every document of a YAML stream, refusing duplicate keys and anchors or aliases (which tools expand
- * differently). Only `&` and `*` can start an anchor or an alias: text without them goes to the fast parser,
- * which reads thousands of synthesized jobs several times faster; any other text to the one that can see aliases.
+ * The stats of a regular file, read before the file is opened: a device never ends (`/dev/zero`) and a FIFO blocks
+ * until something writes to it, so either would hang a reader.
+ */
+export function regularFileStats(file: string): Stats {
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    throw new UnusableInputError(cannotRead(file, error));
+  }
+  if (!stats.isFile()) throw new UnusableInputError(`${file}: is not a regular file (${fileType(stats)})`);
+  return stats;
+}
+
+function cannotRead(path: string, error: unknown): string {
+  return `${path}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+}
+
+function fileType(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return stats.isSocket() ? 'a socket' : 'another kind of file';
+}
+
+/**
+ * Files as given, and the YAML files of folders, recursively and in name order, following symbolic links as a
+ * shell does. Each real file is listed once, however many links lead to it, and a folder reached again through a
+ * link (a loop) is not entered again. What cannot be used goes to `unusable`, one line each.
+ */
+export function expandPaths(paths: readonly string[], unusable: string[]): string[] {
+  const files: string[] = [];
+  const seen = new Set<string>();
+  const firstVisit = (path: string): boolean => {
+    const real = realpathSync(path);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  };
+  /** A path given, or one met in a folder, where only YAML files and folders matter. */
+  const visit = (path: string, given: boolean): void => {
+    const wanted = given || /\.ya?ml$/.test(path);
+    let stats: Stats;
+    try {
+      stats = statSync(path);
+    } catch (error) {
+      // Also a broken link or a link loop (ELOOP): an error where a manifest should be, nothing elsewhere.
+      if (wanted) unusable.push(cannotRead(path, error));
+      return;
+    }
+    if (stats.isDirectory()) {
+      if (firstVisit(path)) walk(path);
+    } else if (wanted) {
+      if (!stats.isFile()) unusable.push(`${path}: is not a regular file (${fileType(stats)})`);
+      else if (firstVisit(path)) files.push(path);
+    }
+  };
+  const walk = (folder: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(folder).sort();
+    } catch (error) {
+      unusable.push(cannotRead(folder, error));
+      return;
+    }
+    for (const name of names) visit(join(folder, name), false);
+  };
+  for (const path of paths) visit(path, true);
+  return files;
+}
+
+/**
+ * Parses every document of a YAML stream as kubectl does: anchors, aliases and `<<` merge keys are expanded (up to
+ * MAX_ALIAS_COUNT) and duplicate keys are refused. Text without `&`, `*` or `<<`, which start anchors, aliases and
+ * merge keys, goes to the fast parser, which reads thousands of synthesized jobs several times faster but merges
+ * no keys; any other text to the one that bounds alias expansion.
  */
 function parseDocuments(text: string, file: string): unknown[] {
-  if (!/[&*]/.test(text)) {
+  if (!/[&*]|<</.test(text)) {
     try {
       return loadAll(text, undefined, { schema: CORE_SCHEMA });
     } catch (error) {
@@ -52,15 +133,19 @@ function parseDocuments(text: string, file: string): unknown[] {
       throw new UnusableInputError(`${file}: not valid YAML: ${error.reason} at line ${error.mark.line + 1}, column ${error.mark.column + 1}`);
     }
   }
-  return parseAllDocuments(text, { uniqueKeys: true }).map((doc, i) => {
+  return parseAllDocuments(text, { uniqueKeys: true, merge: true }).map((doc, i) => {
     const [error] = doc.errors;
     if (error) throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${error.message.split('\n')[0].replace(/:\s*$/, '')}`);
-    let alias = false;
-    visit(doc, { Alias: () => { alias = true; return visit.BREAK; } });
-    if (alias) {
-      throw new UnusableInputError(`${file}: document ${i + 1}: uses YAML anchors and aliases, which tools expand differently: write the values out`);
+    try {
+      return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (expansion) {
+      // The yaml package reports an alias bomb, and an alias before its anchor, with a ReferenceError.
+      if (!(expansion instanceof ReferenceError)) throw expansion;
+      if (/^Excessive alias count/.test(expansion.message)) {
+        throw new UnusableInputError(`${file}: document ${i + 1}: its aliases expand to more than ${MAX_ALIAS_COUNT} uses of anchors, as a YAML bomb's do: write the values out`);
+      }
+      throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${expansion.message}`);
     }
-    return doc.toJS();
   });
 }
 

@@ -1,22 +1,42 @@
-import { readdirSync, statSync } from 'fs';
-import { join } from 'path';
-import { isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest } from './manifests';
+import { expandPaths, isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest } from './manifests';
 import { checkTrainingBatchJob } from '../rules/batch-job';
-import { Problem, UnusableInputError } from '../rules/problem';
+import { isError, Problem, Severity, severityOf, UnusableInputError } from '../rules/problem';
 import { checkPyTorchJob } from '../rules/pytorchjob';
 import { CrdSchema } from '../rules/schema';
 
-/** A problem found in one document of one file. */
-export interface FoundProblem extends Problem {
+/**
+ * Problems reported per object: enough to fix what is wrong, while a generated object with a hundred thousand
+ * broken entries still gives a report a person (or a CI log) can read.
+ */
+export const MAX_PROBLEMS_PER_OBJECT = 100;
+
+/** Where a problem was found: one document of one file. */
+export interface FoundIn {
   readonly file: string;
   readonly document: number;
   /** The object's kind and name, e.g. `PyTorchJob/resnet50-ddp`. */
   readonly object: string;
 }
 
+/** A problem found in one document of one file, with its severity always written out. */
+export interface FoundProblem extends Problem, FoundIn {
+  readonly severity: Severity;
+}
+
+/** The problems of one object beyond the first `MAX_PROBLEMS_PER_OBJECT`: counted, not listed. */
+export interface OmittedProblems extends FoundIn {
+  readonly errors: number;
+  readonly warnings: number;
+}
+
 /** What `validate` found. */
 export interface ValidationReport {
+  /** At most `MAX_PROBLEMS_PER_OBJECT` per object, in the order the checks found them. */
   readonly problems: FoundProblem[];
+  readonly omitted: OmittedProblems[];
+  /** Every error and warning found, listed or not. */
+  readonly errors: number;
+  readonly warnings: number;
   /** Inputs that could not be read or parsed, one line each. */
   readonly unusable: string[];
   /** Training jobs checked. */
@@ -26,33 +46,43 @@ export interface ValidationReport {
 }
 
 /**
- * Applies the library's rules (and, given a CRD, its schema) to every PyTorchJob and single-node torchrun Job
+ * Applies the library's rules (and, given a CRD schema, the schema) to every PyTorchJob and single-node torchrun Job
  * in the given files and folders, wherever the YAML came from.
  */
 export function validatePaths(paths: readonly string[], schema: CrdSchema | undefined): ValidationReport {
-  const report: ValidationReport = { problems: [], unusable: [], checked: 0, skipped: 0 };
-  const counts = { checked: 0, skipped: 0 };
-  for (const file of expandPaths(paths, report.unusable)) {
+  const problems: FoundProblem[] = [];
+  const omitted: OmittedProblems[] = [];
+  const unusable: string[] = [];
+  const totals = { errors: 0, warnings: 0, checked: 0, skipped: 0 };
+  for (const file of expandPaths(paths, unusable)) {
     let manifests: LoadedManifest[];
     try {
       manifests = loadManifests([file]);
     } catch (error) {
       if (!(error instanceof UnusableInputError)) throw error;
-      report.unusable.push(error.message);
+      unusable.push(error.message);
       continue;
     }
     for (const loaded of manifests) {
-      const problems = checkManifest(loaded.manifest, schema);
-      if (problems === undefined) {
-        counts.skipped++;
+      const found = checkManifest(loaded.manifest, schema);
+      if (found === undefined) {
+        totals.skipped++;
         continue;
       }
-      counts.checked++;
-      const object = `${loaded.manifest.kind}/${loaded.manifest.metadata?.name ?? '(no name)'}`;
-      report.problems.push(...problems.map(problem => ({ ...problem, file, document: loaded.document, object })));
+      totals.checked++;
+      const errors = found.filter(isError).length;
+      totals.errors += errors;
+      totals.warnings += found.length - errors;
+      const where: FoundIn = { file, document: loaded.document, object: `${loaded.manifest.kind}/${loaded.manifest.metadata?.name ?? '(no name)'}` };
+      const listed = found.slice(0, MAX_PROBLEMS_PER_OBJECT);
+      for (const problem of listed) problems.push({ ...where, ...problem, severity: severityOf(problem) });
+      if (found.length > listed.length) {
+        const omittedErrors = errors - listed.filter(isError).length;
+        omitted.push({ ...where, errors: omittedErrors, warnings: found.length - listed.length - omittedErrors });
+      }
     }
   }
-  return { ...report, ...counts };
+  return { problems, omitted, unusable, ...totals };
 }
 
 /** Problems of one manifest, or undefined when it is not a training job. */
@@ -64,32 +94,30 @@ export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchem
   return undefined;
 }
 
-/** Files as given, and the YAML files of folders, recursively, in a stable order. */
-export function expandPaths(paths: readonly string[], unusable: string[]): string[] {
-  const files: string[] = [];
-  for (const path of paths) {
-    let isDirectory: boolean;
-    try {
-      isDirectory = statSync(path).isDirectory();
-    } catch (error) {
-      unusable.push(`${path}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-      continue;
-    }
-    if (!isDirectory) {
-      files.push(path);
-      continue;
-    }
-    for (const entry of readdirSync(path, { recursive: true, encoding: 'utf8' }).sort()) {
-      if (/\.ya?ml$/.test(entry)) files.push(join(path, entry));
-    }
-  }
-  return files;
-}
-
-/** The report as people read it: `file:document: field: message (kind)`, then a count. */
+/**
+ * The report as people read it: `file:document: field: message (kind, severity)`, a line counting what an object
+ * had beyond the problems listed, then the totals.
+ */
 export function formatReport(report: ValidationReport): string {
-  const lines = report.problems.map(p => `${p.file}:${p.document}: ${p.path}: ${p.message} (${p.kind})`);
-  lines.push(`${report.checked} training job(s) checked, ${report.problems.length} problem(s)`
+  const omitted = new Map(report.omitted.map(o => [place(o), o]));
+  const lines: string[] = [];
+  report.problems.forEach((p, i) => {
+    lines.push(`${place(p)}: ${p.path}: ${p.message} (${p.kind}, ${p.severity})`);
+    const rest = omitted.get(place(p));
+    const next = report.problems[i + 1];
+    if (rest && (next === undefined || place(next) !== place(p))) {
+      lines.push(`${place(p)}: ${p.object}: ${rest.errors + rest.warnings} more problem(s) not listed: ${counts(rest)}`);
+    }
+  });
+  lines.push(`${report.checked} training job(s) checked, ${counts(report)}`
     + `${report.skipped > 0 ? `, ${report.skipped} other object(s) passed over` : ''}`);
   return lines.join('\n') + '\n';
+}
+
+function place(where: FoundIn): string {
+  return `${where.file}:${where.document}`;
+}
+
+function counts(found: { readonly errors: number; readonly warnings: number }): string {
+  return `${found.errors} error(s), ${found.warnings} warning(s)`;
 }
