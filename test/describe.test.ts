@@ -37,6 +37,7 @@ const ELASTIC_TABLE = `PyTorchJob gpt-pretrain
 REPLICA  PODS    PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
 Worker   2 to 4  8              8         64       512Gi
 pods: 2 to 4   GPUs: 16 to 32   world size: 16 to 32
+quota must admit: 4 pods, 32 GPUs (the operator creates the 4 pod(s) of Worker.replicas; without elasticPolicy.metrics nothing scales them)
 rendezvous: gpt-pretrain-worker-0:23456 (c10d, elastic)
 `;
 
@@ -68,7 +69,7 @@ describe('kfpytorch describe on the example app', () => {
     expect(await kfpytorch('describe', example('ddp-resnet50'))).toEqual({ status: 0, stdout: DDP_TABLE, stderr: '' });
   });
 
-  test('the elastic multi-node job: 2 to 4 pods of 8 processes, world size 16 to 32, c10d at worker 0', async () => {
+  test('the elastic multi-node job: 2 to 4 pods of 8 processes, world size 16 to 32, the 4 Worker pods a quota must admit, c10d at worker 0', async () => {
     expect(await kfpytorch('describe', example('elastic-multi-node'))).toEqual({ status: 0, stdout: ELASTIC_TABLE, stderr: '' });
   });
 
@@ -197,8 +198,8 @@ describe('describeJob on hand-written manifests', () => {
       kind: 'PyTorchJob',
       name: 'ddp',
       replicas: [
-        { type: 'Master', pods: 1, processesPerPod: 'auto', gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
-        { type: 'Worker', pods: 1, processesPerPod: 'auto', gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
+        { type: 'Master', pods: 1, processesPerPod: 'auto', processCount: undefined, gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
+        { type: 'Worker', pods: 1, processesPerPod: 'auto', processCount: undefined, gpusPerPod: 0, cpuPerPod: undefined, memoryPerPod: undefined },
       ],
       worldSize: '2 × auto',
       rendezvous: 'ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)',
@@ -221,8 +222,8 @@ rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
         Worker: replica(3, { requests: { 'cpu': '500m', 'memory': '2Gi', 'amd.com/gpu': 2 }, limits: { 'amd.com/gpu': 2 } }),
       },
     }));
-    expect(summary.replicas).toEqual([{ type: 'Worker', pods: 3, processesPerPod: 'gpu', gpusPerPod: 2, cpuPerPod: '500m', memoryPerPod: '2Gi' }]);
-    expect(summary).toMatchObject({ worldSize: '3 × gpu', totalPods: '3', totalGpus: '6', rendezvous: 'workers-master-0:23456 (static: MASTER_ADDR and RANK from the operator)' });
+    expect(summary.replicas).toEqual([{ type: 'Worker', pods: 3, processesPerPod: 'gpu', processCount: 2, gpusPerPod: 2, cpuPerPod: '500m', memoryPerPod: '2Gi' }]);
+    expect(summary).toMatchObject({ worldSize: '6', totalPods: '3', totalGpus: '6', rendezvous: 'workers-master-0:23456 (static: MASTER_ADDR and RANK from the operator)' });
   });
 
   test('a Master port other than 23456 moves the rendezvous; limits win over requests', () => {
@@ -241,7 +242,7 @@ rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
       totalGpus: '6',
       rendezvous: 'custom-port-master-0:29500 (static: MASTER_ADDR and RANK from the operator)',
     });
-    expect(summary.replicas[0]).toEqual({ type: 'Master', pods: 1, processesPerPod: '2', gpusPerPod: 2, cpuPerPod: '4', memoryPerPod: '16Gi' });
+    expect(summary.replicas[0]).toEqual({ type: 'Master', pods: 1, processesPerPod: '2', processCount: 2, gpusPerPod: 2, cpuPerPod: '4', memoryPerPod: '16Gi' });
   });
 
   test('elastic without rdzvPort: the rendezvous is on the Worker\'s pytorchjob-port, as the operator sets it', () => {
@@ -278,6 +279,89 @@ rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
     expect(summary).toMatchObject({ worldSize: '32', totalPods: '4', totalGpus: '32' });
   });
 
+  test('nprocPerNode "auto" on NVIDIA GPUs: one process per GPU, so the world size is a number', () => {
+    const summary = describeJob(pyTorchJob('auto-gpus', {
+      pytorchReplicaSpecs: { Master: replica(1, { limits: { 'nvidia.com/gpu': 8 } }), Worker: replica(3, { limits: { 'nvidia.com/gpu': 8 } }) },
+    }));
+    expect(summary.replicas.map(r => r.processCount)).toEqual([8, 8]);
+    expect(formatSummary(summary)).toBe(`PyTorchJob auto-gpus
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Master   1     8 (auto)       8         -        -
+Worker   3     8 (auto)       8         -        -
+pods: 4   GPUs: 32   world size: 32
+rendezvous: auto-gpus-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
+`);
+  });
+
+  test('"auto" on accelerators torch.cuda does not count (Gaudi), or a Master without GPUs: torchrun decides on the node', () => {
+    const gaudi = describeJob(pyTorchJob('gaudi', { pytorchReplicaSpecs: { Worker: replica(2, { limits: { 'habana.ai/gaudi': 8 } }) } }));
+    expect(gaudi).toMatchObject({ worldSize: '2 × auto', totalGpus: '16' });
+    expect(gaudi.replicas[0].processCount).toBeUndefined();
+    const cpuMaster = describeJob(pyTorchJob('cpu-master', {
+      nprocPerNode: 'gpu',
+      pytorchReplicaSpecs: { Master: replica(1), Worker: replica(2, { limits: { 'nvidia.com/gpu': 4 } }) },
+    }));
+    expect(cpuMaster.worldSize).toBe('3 × gpu');
+  });
+
+  test('elastic without metrics: a quota must admit every Worker.replicas pod, whatever the node range', () => {
+    const summary = describeJob(pyTorchJob('elastic', {
+      nprocPerNode: 'gpu',
+      elasticPolicy: { minReplicas: 2, maxReplicas: 4 },
+      pytorchReplicaSpecs: { Worker: replica(3, { limits: { 'nvidia.com/gpu': 2 } }) },
+    }));
+    expect(summary.quota).toEqual({ pods: 3, gpus: 6, reason: 'the operator creates the 3 pod(s) of Worker.replicas; without elasticPolicy.metrics nothing scales them' });
+    expect(formatSummary(summary)).toBe(`PyTorchJob elastic
+REPLICA  PODS    PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+Worker   2 to 4  2 (gpu)        2         -        -
+pods: 2 to 4   GPUs: 4 to 8   world size: 4 to 8
+quota must admit: 3 pods, 6 GPUs (the operator creates the 3 pod(s) of Worker.replicas; without elasticPolicy.metrics nothing scales them)
+rendezvous: elastic-worker-0:23456 (c10d, elastic)
+`);
+  });
+
+  test('elastic with Worker.replicas omitted: the operator creates one Worker', () => {
+    const summary = describeJob(pyTorchJob('omitted', { elasticPolicy: { minReplicas: 1, maxReplicas: 3 }, pytorchReplicaSpecs: { Worker: replica(undefined) } }));
+    expect(summary.quota).toEqual({ pods: 1, gpus: 0, reason: 'the operator creates the 1 pod(s) of Worker.replicas; without elasticPolicy.metrics nothing scales them' });
+  });
+
+  test('elastic with metrics: an autoscaler may run up to the maximum; a Master beside the workers counts too', () => {
+    const metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+    const summary = describeJob(pyTorchJob('autoscaled', {
+      nprocPerNode: '4',
+      elasticPolicy: { minReplicas: 2, maxReplicas: 6, metrics },
+      pytorchReplicaSpecs: { Master: replica(1, { limits: { 'nvidia.com/gpu': 1 } }), Worker: replica(2, { limits: { 'nvidia.com/gpu': 4 } }) },
+    }));
+    expect(summary.quota).toEqual({ pods: 7, gpus: 25, reason: 'an autoscaler scales Worker.replicas, 2 as written, between 2 and 6' });
+    expect(summary.worldSize).toBe('8 to 24');
+  });
+
+  test('a static job has no quota line: its pods are the quota', () => {
+    expect(describeJob(pyTorchJob('static', { pytorchReplicaSpecs: { Worker: replica(2) } })).quota).toBeUndefined();
+  });
+
+  test('a single-node Job with --nproc_per_node=gpu and 4 GPUs: 4 processes', () => {
+    const summary = describeJob({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'per-gpu' },
+      spec: {
+        template: {
+          spec: {
+            containers: [{
+              name: 'pytorch',
+              image: 'x:1',
+              command: ['torchrun', '--standalone', '--nproc_per_node=gpu', 'train.py'],
+              resources: { limits: { 'nvidia.com/gpu': 4 } },
+            }],
+          },
+        },
+      },
+    });
+    expect(summary).toMatchObject({ worldSize: '4', totalGpus: '4' });
+    expect(summary.replicas[0]).toMatchObject({ processesPerPod: 'gpu', processCount: 4 });
+  });
+
   test('a single-node Job launched with python -m torch.distributed.run and the dashed flag', () => {
     const job = {
       apiVersion: 'batch/v1',
@@ -302,7 +386,7 @@ rendezvous: ddp-master-0:23456 (static: MASTER_ADDR and RANK from the operator)
     expect(summary).toEqual({
       kind: 'Job',
       name: 'single',
-      replicas: [{ type: 'Job', pods: 1, processesPerPod: '2', gpusPerPod: 2, cpuPerPod: '8', memoryPerPod: '32Gi' }],
+      replicas: [{ type: 'Job', pods: 1, processesPerPod: '2', processCount: 2, gpusPerPod: 2, cpuPerPod: '8', memoryPerPod: '32Gi' }],
       worldSize: '2',
       rendezvous: 'localhost (torchrun --standalone, inside the pod)',
       totalPods: '1',

@@ -3,6 +3,7 @@ import { formatTable } from './table';
 import { replicaCount, trainingPort } from '../rules/operator-env';
 import { gpuCount, trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
+import { parseQuantity } from '../rules/quantity';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
 
 /** One replica type of a job, as a cluster will run it. */
@@ -11,11 +12,22 @@ export interface ReplicaSummary {
   readonly pods: number;
   /** How many pods an elastic job runs, when it is a range, e.g. `2 to 4`. */
   readonly podRange?: string;
-  /** Training processes per pod: a count, or `auto`/`cpu`/`gpu` when torchrun decides on the node. */
+  /** Training processes per pod as written: a count, or `auto`/`cpu`/`gpu` when torchrun decides on the node. */
   readonly processesPerPod: string;
+  /** The processes per pod as a number when it is known: written, or one per GPU for `auto` and `gpu` on CUDA GPUs. */
+  readonly processCount?: number;
   readonly gpusPerPod: number;
   readonly cpuPerPod?: string;
   readonly memoryPerPod?: string;
+}
+
+/** What a resource quota must admit for an elastic job, which the range of nodes torchrun accepts does not say. */
+export interface QuotaSummary {
+  /** The most pods the operator runs at once, all replica types together. */
+  readonly pods: number;
+  readonly gpus: number;
+  /** Where the Worker count comes from. */
+  readonly reason: string;
 }
 
 /** What a training job will be on a cluster. */
@@ -23,12 +35,14 @@ export interface JobSummary {
   readonly kind: string;
   readonly name: string;
   readonly replicas: ReplicaSummary[];
-  /** Total processes (ranks): `4`, or `4-8` for an elastic range; with `auto`-style counts, per process per pod. */
+  /** Total processes (ranks): `4`, or `4 to 8` for an elastic range; `3 × auto` when torchrun decides on the node. */
   readonly worldSize: string;
   /** Where the processes meet: `host:port` and how. */
   readonly rendezvous: string;
   readonly totalPods: string;
   readonly totalGpus: string;
+  /** Elastic jobs only. */
+  readonly quota?: QuotaSummary;
 }
 
 /** Summarizes a PyTorchJob or single-node torchrun Job. */
@@ -42,7 +56,7 @@ export function describeJob(job: Json): JobSummary {
       kind: 'Job',
       name,
       replicas: [replica],
-      worldSize: multiply(1, nproc),
+      worldSize: worldSize([replica]),
       rendezvous: 'localhost (torchrun --standalone, inside the pod)',
       totalPods: '1',
       totalGpus: String(replica.gpusPerPod),
@@ -60,25 +74,49 @@ export function describeJob(job: Json): JobSummary {
       kind: 'PyTorchJob',
       name,
       replicas,
-      worldSize: multiply(pods, nproc),
+      worldSize: worldSize(replicas),
       rendezvous: `${name}-master-0:${trainingPort(spec.pytorchReplicaSpecs?.Master)} (static: MASTER_ADDR and RANK from the operator)`,
       totalPods: String(pods),
       totalGpus: String(gpus),
     };
   }
   const workers = replicas.find(r => r.type === 'Worker');
+  // The operator's defaults: each bound from the other, or both from the Worker count (itself 1 when omitted).
   const min = Number(elastic.minReplicas ?? elastic.maxReplicas ?? workers?.pods ?? 1);
   const max = Number(elastic.maxReplicas ?? elastic.minReplicas ?? workers?.pods ?? 1);
   const gpusPerPod = workers?.gpusPerPod ?? 0;
   const range = min === max ? undefined : `${min} to ${max}`;
+  const nodes = (count: number): string => worldSize(workers ? [{ ...workers, pods: count }] : []);
   return {
     kind: 'PyTorchJob',
     name,
     replicas: replicas.map(r => (r === workers && range ? { ...r, podRange: range } : r)),
-    worldSize: min === max ? multiply(min, nproc) : `${multiply(min, nproc)} to ${multiply(max, nproc)}`,
+    worldSize: min === max ? nodes(min) : `${nodes(min)} to ${nodes(max)}`,
     rendezvous: `${elastic.rdzvHost ?? `${name}-worker-0`}:${elastic.rdzvPort ?? trainingPort(spec.pytorchReplicaSpecs?.Worker)} (${elastic.rdzvBackend ?? 'c10d'}, elastic)`,
     totalPods: range ?? String(max),
     totalGpus: min === max ? String(max * gpusPerPod) : `${min * gpusPerPod} to ${max * gpusPerPod}`,
+    quota: elasticQuota(replicas, elastic, min, max),
+  };
+}
+
+/**
+ * torchrun's node range only says how many pods the training accepts: the operator creates the pods of
+ * `Worker.replicas`, all of them, and with `elasticPolicy.metrics` an autoscaler moves that count between the
+ * minimum and the maximum. The other replicas (a Master, which the webhook allows) run beside them.
+ */
+function elasticQuota(replicas: readonly ReplicaSummary[], elastic: Json, min: number, max: number): QuotaSummary {
+  const workers = replicas.find(r => r.type === 'Worker');
+  const written = workers?.pods ?? 0;
+  // The operator creates the autoscaler whenever metrics are written, even an empty list.
+  const autoscaled = elastic.metrics !== undefined && elastic.metrics !== null;
+  const workerPods = autoscaled ? Math.max(written, max) : written;
+  const others = replicas.filter(r => r !== workers);
+  return {
+    pods: workerPods + others.reduce((sum, r) => sum + r.pods, 0),
+    gpus: workerPods * (workers?.gpusPerPod ?? 0) + others.reduce((sum, r) => sum + r.pods * r.gpusPerPod, 0),
+    reason: autoscaled
+      ? `an autoscaler scales Worker.replicas, ${written} as written, between ${min} and ${max}`
+      : `the operator creates the ${written} pod(s) of Worker.replicas; without elasticPolicy.metrics nothing scales them`,
   };
 }
 
@@ -86,15 +124,23 @@ export function describeJob(job: Json): JobSummary {
 export function formatSummary(summary: JobSummary): string {
   const rows = [
     ['REPLICA', 'PODS', 'PROCESSES/POD', 'GPUS/POD', 'CPU/POD', 'MEMORY/POD'],
-    ...summary.replicas.map(r => [r.type, r.podRange ?? String(r.pods), r.processesPerPod, String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
+    ...summary.replicas.map(r => [r.type, r.podRange ?? String(r.pods), processes(r), String(r.gpusPerPod), r.cpuPerPod ?? '-', r.memoryPerPod ?? '-']),
   ];
   const table = formatTable(rows);
+  const quota = summary.quota;
   return [
     `${summary.kind} ${summary.name}`,
     ...table,
     `pods: ${summary.totalPods}   GPUs: ${summary.totalGpus}   world size: ${summary.worldSize}`,
+    ...quota ? [`quota must admit: ${quota.pods} pods, ${quota.gpus} GPUs (${quota.reason})`] : [],
     `rendezvous: ${summary.rendezvous}`,
   ].join('\n') + '\n';
+}
+
+/** `8`, or `8 (gpu)` when torchrun counts the processes from the pod's GPUs. */
+function processes(replica: ReplicaSummary): string {
+  const count = replica.processCount;
+  return count === undefined || String(count) === replica.processesPerPod ? replica.processesPerPod : `${count} (${replica.processesPerPod})`;
 }
 
 /** A Mermaid flowchart of the pods and where they meet, for a README or a design review. */
@@ -117,11 +163,34 @@ function summarizeReplica(type: string, pods: number, template: unknown, nproc: 
   const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
   const gpus = gpuCount(resources);
   const shown = (name: string) => (pick(name) === undefined ? undefined : String(pick(name)));
-  return { type, pods, processesPerPod: nproc, gpusPerPod: gpus, cpuPerPod: shown('cpu'), memoryPerPod: shown('memory') };
+  return {
+    type,
+    pods,
+    processesPerPod: nproc,
+    processCount: processCount(nproc, resources, gpus),
+    gpusPerPod: gpus,
+    cpuPerPod: shown('cpu'),
+    memoryPerPod: shown('memory'),
+  };
 }
 
+/**
+ * The devices torch.cuda counts, so that torchrun's `auto` and `gpu` start one process for each: NVIDIA GPUs and MIG
+ * slices, and AMD GPUs (ROCm). On other accelerators, or none, `auto` counts the node's CPUs, which a manifest does not say.
+ */
+const CUDA_DEVICE = /^nvidia\.com\/(gpu$|mig-)|^amd\.com\/gpu$/;
 
-/** `pods × processes`, or a formula when torchrun decides the count on the node. */
-function multiply(pods: number, nproc: string): string {
-  return /^\d+$/.test(nproc) ? String(pods * Number(nproc)) : `${pods} × ${nproc}`;
+function processCount(nproc: string, resources: Json, gpus: number): number | undefined {
+  if (/^\d+$/.test(nproc)) return Number(nproc);
+  if (nproc !== 'auto' && nproc !== 'gpu') return undefined;
+  const cudaDevices = Math.max(...[resources.requests, resources.limits].map(list => Object.entries(isObject(list) ? list : {})
+    .filter(([name]) => CUDA_DEVICE.test(name))
+    .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0)));
+  return cudaDevices > 0 && cudaDevices === gpus ? gpus : undefined;
+}
+
+/** Total processes when every replica's count is known; otherwise `pods × nproc`, which torchrun resolves on the node. */
+function worldSize(replicas: readonly ReplicaSummary[]): string {
+  if (replicas.every(r => r.processCount !== undefined)) return String(replicas.reduce((sum, r) => sum + r.pods * r.processCount!, 0));
+  return `${replicas.reduce((sum, r) => sum + r.pods, 0)} × ${replicas[0].processesPerPod}`;
 }
