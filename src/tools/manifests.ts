@@ -175,11 +175,14 @@ export function selectJob(manifests: readonly LoadedManifest[], name: string | u
   if (jobs.length === 1) return jobs[0];
   if (jobs.length === 0) {
     const kinds = [...new Set(manifests.map(m => `${m.manifest.apiVersion}/${m.manifest.kind}`))].join(', ') || 'no objects';
-    throw new UnusableInputError(`no PyTorchJob or single-node torchrun Job in the files (found ${kinds})`);
+    const files = [...new Set(manifests.map(m => m.file))];
+    const where = files.length === 1 ? `${files[0]}: ` : '';
+    throw new UnusableInputError(`${where}no PyTorchJob or single-node torchrun Job in the files (found ${kinds})`);
   }
   throw new UnusableInputError(`the files hold ${describeJobs(jobs)}: choose one with --job NAME`);
 }
 
+/** The jobs, each with the file and document it is in. */
 function describeJobs(jobs: readonly LoadedManifest[]): string {
-  return jobs.length === 0 ? 'no training jobs' : jobs.map(j => `${j.manifest.kind} ${j.manifest.metadata?.name}`).join(', ');
+  return jobs.length === 0 ? 'no training jobs' : jobs.map(j => `${j.manifest.kind} ${j.manifest.metadata?.name} (${j.file}:${j.document})`).join(', ');
 }
