@@ -17,3 +17,4 @@ export * from './training-job';
 export * from './training-job-props';
 export * from './volume';
 export * from './warnings';
+export * from './scheduling';

@@ -9,9 +9,10 @@ import { PodModel } from './render/model';
 import { renderPodTemplate } from './render/pod-template';
 import { ReplicaSpecInput, replicaSpecRenderer } from './render/replica-spec';
 import { renderBatchRunPolicy, renderRunPolicy } from './render/run-policy';
+import { podSetOptions, renderScheduling, ScheduledJob, scheduledMetadata, scheduledOptions } from './render/scheduling';
 import { TORCHRUN, torchrunFlags } from './render/torchrun';
 import { checkTrainingBatchJob } from './rules/batch-job';
-import { JOB_NAME_LABEL, OPERATOR_JOB_NAME_LABEL } from './rules/facts';
+import { JOB_NAME_LABEL, KUEUE_JOB_POD_SET, OPERATOR_JOB_NAME_LABEL } from './rules/facts';
 import { checkPyTorchJob } from './rules/pytorchjob';
 import { TrainingJob } from './training-job';
 import { TrainingJobProps } from './training-job-props';
@@ -64,8 +65,16 @@ export class PyTorchElasticJob extends TrainingJob {
     const nproc = Number(elastic.nprocPerNode.value);
     // Rendered now, not at synth: it depends on the props alone, so a bad value is refused where the job is built.
     const command = [...props.command ?? TORCHRUN, ...torchrunFlags(elastic), ...props.entrypoint.torchrunArgs];
+    const scheduled = renderScheduling(props.scheduling, {
+      podSets: elastic.isSingleNode ? { [KUEUE_JOB_POD_SET]: 1 } : { worker: elastic.nnodes.max },
+      elasticRange: elastic.isSingleNode ? undefined : elastic.nnodes,
+      batchJob: elastic.isSingleNode,
+      jobOptions: props,
+      replicaOptions: {},
+    });
+    const metadata = scheduledMetadata(props.metadata, scheduled);
     const pod = (ownPods: { [label: string]: string }): PodModel => ({
-      options: this._jobPodOptions(),
+      options: scheduledOptions(this._jobPodOptions(), scheduled.podOptions),
       image: props.image,
       command,
       args: props.args,
@@ -75,20 +84,20 @@ export class PyTorchElasticJob extends TrainingJob {
     });
     if (elastic.isSingleNode) {
       const batchRunPolicy = renderBatchRunPolicy(elastic.runPolicy);
-      this._setApiObject(addCheckedObject(this, BATCH_JOB_GVK, props.metadata, () => ({
+      this._setApiObject(addCheckedObject(this, BATCH_JOB_GVK, metadata, () => ({
         ...batchRunPolicy,
         template: renderPodTemplate({ ...pod({ [JOB_NAME_LABEL]: this.name }), restartPolicy: 'Never' }),
       }), checkTrainingBatchJob));
     } else {
-      const runPolicy = renderRunPolicy(elastic.runPolicy);
-      this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, props.metadata,
-        () => renderElasticSpec(elastic, { ...pod({ [OPERATOR_JOB_NAME_LABEL]: this.name }), port: props.port }, runPolicy),
+      const runPolicy = renderRunPolicy(elastic.runPolicy, scheduled.schedulingPolicy);
+      this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, metadata,
+        () => renderElasticSpec(elastic, { ...pod({ [OPERATOR_JOB_NAME_LABEL]: this.name }), port: props.port }, runPolicy, scheduled, this.name),
         checkPyTorchJob, `-worker-${elastic.nnodes.max - 1}`));
     }
   }
 }
 
-function renderElasticSpec(elastic: Elastic, pod: ReplicaSpecInput, runPolicy: unknown) {
+function renderElasticSpec(elastic: Elastic, pod: ReplicaSpecInput, runPolicy: unknown, scheduled: ScheduledJob, name: string) {
   const rdzvConf = Object.entries(elastic.rdzvConfigs).map(([key, value]) => ({ key, value }));
   // Typed by the generated L1, so that a misspelt field fails to compile (the metrics are cdk8s-plus's own JSON).
   const elasticPolicy: Omit<PyTorchJobSpecElasticPolicy, 'metrics'> & { metrics?: unknown[] } = {
@@ -102,7 +111,7 @@ function renderElasticSpec(elastic: Elastic, pod: ReplicaSpecInput, runPolicy: u
   };
   return {
     pytorchReplicaSpecs: {
-      Worker: replicaSpecRenderer(pod)('Worker', elastic.nnodes.max),
+      Worker: replicaSpecRenderer(pod)('Worker', elastic.nnodes.max, podSetOptions({}, scheduled, 'worker', name)),
     },
     elasticPolicy,
     nprocPerNode: elastic.nprocPerNode.value,

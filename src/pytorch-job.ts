@@ -5,6 +5,7 @@ import { PYTORCHJOB_GVK } from './render/gvk';
 import { checkPlacementValues } from './render/placement';
 import { replicaSpecRenderer } from './render/replica-spec';
 import { renderRunPolicy } from './render/run-policy';
+import { podSetOptions, renderScheduling, scheduledMetadata, scheduledOptions } from './render/scheduling';
 import { Master, Worker } from './replica';
 import { OPERATOR_JOB_NAME_LABEL } from './rules/facts';
 import { checkPyTorchJob } from './rules/pytorchjob';
@@ -30,7 +31,7 @@ export interface PyTorchJobProps extends TrainingJobProps {
   readonly worker: Worker;
 
   /**
-   * Cleanup, retries, deadlines, suspension and gang scheduling.
+   * Cleanup, retries, deadlines and suspension.
    * @default - clean-pod policy None, no deadline, no backoff limit
    * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/reference/distributed-training/
    */
@@ -72,17 +73,26 @@ export class PyTorchJob extends TrainingJob {
     checkPlacementValues(this.master.props, 'master');
     checkPlacementValues(this.worker.props, 'worker');
     const podSuffix = `-${this.worker.replicas > 1 ? `worker-${this.worker.replicas - 1}` : 'master-0'}`;
-    // Rendered now, not at synth: it depends on the props alone, so a bad value is refused where the job is built.
-    const runPolicy = renderRunPolicy(props.runPolicy);
-    this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, props.metadata, () => {
+    // Rendered now, not at synth: they depend on the props alone, so a bad value is refused where the job is built.
+    const scheduled = renderScheduling(props.scheduling, {
+      podSets: { master: this.master.replicas, worker: this.worker.replicas },
+      batchJob: false,
+      jobOptions: props,
+      replicaOptions: { master: this.master.props, worker: this.worker.props },
+    });
+    const runPolicy = renderRunPolicy(props.runPolicy, scheduled.schedulingPolicy);
+    this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, scheduledMetadata(props.metadata, scheduled), () => {
       const replicaSpec = replicaSpecRenderer({
-        options: this._jobPodOptions(), image: props.image, port: props.port, ownPods: { [OPERATOR_JOB_NAME_LABEL]: this.name },
+        options: scheduledOptions(this._jobPodOptions(), scheduled.podOptions),
+        image: props.image,
+        port: props.port,
+        ownPods: { [OPERATOR_JOB_NAME_LABEL]: this.name },
       });
       // cdk8s drops the undefined fields left here when it writes the object.
       return {
         pytorchReplicaSpecs: {
-          Master: replicaSpec('Master', this.master.replicas, this.master.props),
-          Worker: replicaSpec('Worker', this.worker.replicas, this.worker.props),
+          Master: replicaSpec('Master', this.master.replicas, podSetOptions(this.master.props, scheduled, 'master', this.name)),
+          Worker: replicaSpec('Worker', this.worker.replicas, podSetOptions(this.worker.props, scheduled, 'worker', this.name)),
         },
         runPolicy,
         nprocPerNode: props.nprocPerNode?.value,

@@ -1,5 +1,4 @@
 import { Duration } from 'cdk8s';
-import { Resources } from './resources';
 
 /**
  * Which pods the operator deletes when the job finishes.
@@ -28,7 +27,7 @@ export enum ManagedBy {
 }
 
 /**
- * How the operator runs, retries, schedules and cleans up the job.
+ * How the operator runs, retries and cleans up the job. Queues and gang scheduling are `Scheduling`'s.
  */
 export interface RunPolicyProps {
   /**
@@ -74,45 +73,10 @@ export interface RunPolicyProps {
    * @see https://kueue.sigs.k8s.io/docs/concepts/multikueue/
    */
   readonly managedBy?: ManagedBy;
-
-  /**
-   * Gang scheduling: the minimum number of pods that must be schedulable together.
-   * @default - the operator counts every replica
-   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/job-scheduling/
-   */
-  readonly minAvailable?: number;
-
-  /**
-   * Gang scheduling: the Volcano queue; immutable once the job exists.
-   * @default - the scheduler's default queue
-   * @see https://volcano.sh/en/docs/queue/
-   */
-  readonly queue?: string;
-
-  /**
-   * Gang scheduling: the PodGroup's priority class (Volcano).
-   * @default - none
-   * @see https://volcano.sh/en/docs/podgroup/
-   */
-  readonly priorityClass?: string;
-
-  /**
-   * Gang scheduling: how long the scheduler-plugins coscheduler waits for the whole gang.
-   * @default - the scheduler's default
-   * @see https://github.com/kubernetes-sigs/scheduler-plugins/blob/master/pkg/coscheduling/README.md
-   */
-  readonly scheduleTimeout?: Duration;
-
-  /**
-   * Gang scheduling: the resources the whole gang needs before it starts.
-   * @default - computed by the operator from the first `minAvailable` pods
-   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/job-scheduling/
-   */
-  readonly minResources?: Resources;
 }
 
 /**
- * The run policy of a job: cleanup, retries, deadlines, suspension and gang scheduling.
+ * The run policy of a job: cleanup, retries, deadlines and suspension.
  */
 export class RunPolicy {
   public constructor(

@@ -1,5 +1,6 @@
 import { ApiObjectMetadata } from 'cdk8s';
 import { PodOptions } from './pod-options';
+import { Scheduling } from './scheduling';
 
 /**
  * What every training job has, whatever runs it: its name, its image and its pods.
@@ -17,4 +18,11 @@ export interface TrainingJobProps extends PodOptions {
    * @see https://kubernetes.io/docs/concepts/containers/images/
    */
   readonly image: string;
+
+  /**
+   * The queue or gang scheduler that starts the job: Kueue, Volcano, scheduler-plugins coscheduling or KAI.
+   * @default - the cluster's default scheduler places each pod as it comes
+   * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/job-scheduling/
+   */
+  readonly scheduling?: Scheduling;
 }

@@ -3,7 +3,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { EnvValue, Metric, MetricTarget } from 'cdk8s-plus-28';
 import {
   CleanPodPolicy, Elastic, ElasticProps, Entrypoint, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchElasticJobProps,
-  RunPolicy, StartMethod,
+  ManagedBy, RunPolicy, StartMethod,
 } from '../src';
 import { expectValidPyTorchJob, validatePodTemplateSchema, validatePyTorchJobSchema } from './support/crd-schema';
 import { elasticContainer, elasticPodTemplate, Manifest, synthElastic } from './support/synth-elastic';
@@ -289,9 +289,7 @@ describe('one node: a batch/v1 Job running torchrun --standalone', () => {
 
   test.each<[string, RunPolicy, string]>([
     ['a clean-pod policy', new RunPolicy({ cleanPodPolicy: CleanPodPolicy.ALL }), 'cleanPodPolicy: "All"'],
-    ['a queue', new RunPolicy({ queue: 'research' }), 'queue: "research"'],
-    ['minAvailable', new RunPolicy({ minAvailable: 1 }), 'minAvailable: 1'],
-    ['a schedule timeout', new RunPolicy({ scheduleTimeout: Duration.minutes(1) }), 'scheduleTimeout: is set, but'],
+    ['an owner', new RunPolicy({ managedBy: ManagedBy.MULTIKUEUE }), 'managedBy: "kueue.x-k8s.io/multikueue"'],
   ])('%s is refused as soon as the job is built', (_name, runPolicy, what) => {
     expectRefused('construction',
       `elastic.runPolicy.${what} cannot be honoured by a single-node job, which is a batch/v1 Job: it takes only backoffLimit, activeDeadline, ttlAfterFinished and suspend`,
@@ -443,14 +441,12 @@ describe('more than one node: a PyTorchJob of Workers with an elastic policy', (
     expect(argv(job)).toEqual(['python3', '-m', 'torch.distributed.run', '--monitor_interval=5', '--start_method=spawn', '-m', 'pkg.train']);
   });
 
-  test('the whole run policy is written, gang scheduling included', () => {
+  test('the whole run policy is written', () => {
     const job = multiNode({
       nnodes: Nnodes.fixed(2),
-      runPolicy: new RunPolicy({ cleanPodPolicy: CleanPodPolicy.RUNNING, backoffLimit: 0, suspend: true, queue: 'research', minAvailable: 2 }),
+      runPolicy: new RunPolicy({ cleanPodPolicy: CleanPodPolicy.RUNNING, backoffLimit: 0, suspend: true }),
     });
-    expect(job.spec.runPolicy).toEqual({
-      cleanPodPolicy: 'Running', backoffLimit: 0, suspend: true, schedulingPolicy: { queue: 'research', minAvailable: 2 },
-    });
+    expect(job.spec.runPolicy).toEqual({ cleanPodPolicy: 'Running', backoffLimit: 0, suspend: true });
   });
 
   test('snapshot', () => {

@@ -507,7 +507,7 @@ describe('run policy', () => {
     expect(synthWith({ runPolicy: new RunPolicy({ cleanPodPolicy }) }).spec.runPolicy).toStrictEqual({ cleanPodPolicy: written });
   });
 
-  test('writes every field, with durations in whole seconds and the scheduling policy nested', () => {
+  test('writes every field, with durations in whole seconds', () => {
     const job = synthWith({
       runPolicy: new RunPolicy({
         cleanPodPolicy: CleanPodPolicy.RUNNING,
@@ -516,11 +516,6 @@ describe('run policy', () => {
         backoffLimit: 3,
         suspend: true,
         managedBy: ManagedBy.MULTIKUEUE,
-        minAvailable: 3,
-        queue: 'research',
-        priorityClass: 'high-priority',
-        scheduleTimeout: Duration.minutes(10),
-        minResources: { cpu: Cpu.units(24), memory: Size.gibibytes(144), gpu: 3 },
       }),
       worker: new Worker({ replicas: 2 }),
     });
@@ -531,13 +526,6 @@ describe('run policy', () => {
       backoffLimit: 3,
       suspend: true,
       managedBy: 'kueue.x-k8s.io/multikueue',
-      schedulingPolicy: {
-        minAvailable: 3,
-        queue: 'research',
-        priorityClass: 'high-priority',
-        scheduleTimeoutSeconds: 600,
-        minResources: { 'cpu': '24', 'memory': '144Gi', 'nvidia.com/gpu': 3 },
-      },
     });
   });
 
@@ -876,7 +864,6 @@ describe('bad input is refused at synth time with the field, the value and the r
   test.each([
     ['activeDeadline', { activeDeadline: Duration.millis(1500) }],
     ['ttlAfterFinished', { ttlAfterFinished: Duration.millis(1500) }],
-    ['scheduleTimeout', { scheduleTimeout: Duration.millis(1500) }],
   ])('%s of 1.5 s, when the job is constructed', (field, runPolicyProps) => {
     expect(() => new PyTorchJob(Testing.chart(), 'job', minimal({ runPolicy: new RunPolicy(runPolicyProps) })))
       .toThrow(new Error(`runPolicy.${field}: 1 second 500 millis is not a whole number of seconds`));
@@ -888,21 +875,9 @@ describe('bad input is refused at synth time with the field, the value and the r
     ));
   });
 
-  test('a schedule timeout of 0 seconds', () => {
-    expect(() => Testing.synth(chartWith({ runPolicy: new RunPolicy({ scheduleTimeout: Duration.seconds(0) }) }))).toThrow(validationError(
-      'spec.runPolicy.schedulingPolicy.scheduleTimeoutSeconds: 0 must be a whole number of seconds, at least 1',
-    ));
-  });
-
   test.each([-1, 1.5])('a backoff limit of %p', (backoffLimit) => {
     expect(() => Testing.synth(chartWith({ runPolicy: new RunPolicy({ backoffLimit }) }))).toThrow(validationError(
       `spec.runPolicy.backoffLimit: ${backoffLimit} must be a whole number of at least 0`,
-    ));
-  });
-
-  test('a minAvailable of 0', () => {
-    expect(() => Testing.synth(chartWith({ runPolicy: new RunPolicy({ minAvailable: 0 }) }))).toThrow(validationError(
-      'spec.runPolicy.schedulingPolicy.minAvailable: 0 must be a whole number of at least 1',
     ));
   });
 

@@ -4,7 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { UnusableInputError } from '../rules/problem';
 import { BUNDLED_OPERATOR_VERSION, CrdSchema } from '../rules/schema';
 import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
-import { expandPaths, isTrainingJob, loadManifests, regularFileStats, selectJob } from '../tools/manifests';
+import { parseGpuList } from '../tools/gpus';
+import { expandPaths, isTrainingJob, loadManifests, selectJob } from '../tools/manifests';
 import { runLocally } from '../tools/runner';
 import { formatReport, validatePaths } from '../tools/validate';
 
@@ -37,6 +38,9 @@ interface RunOptions {
   readonly env?: { [name: string]: string };
   readonly workdir?: string;
   readonly dryRun?: boolean;
+  /** The GPUs `--gpus` names; false with `--no-gpus`. */
+  readonly gpus?: string[] | false;
+  readonly restartDelay?: number;
 }
 
 /** The `kfpytorch` command. Resolves to the process's exit status. */
@@ -78,9 +82,21 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--env <NAME=VALUE>', 'a value for a variable from a Secret, a ConfigMap or the pod, or an extra variable (repeatable)', collectEnv)
     .option('--workdir <DIR>', 'where the processes run')
     .option('--dry-run', 'print each pod\'s command and environment instead of running them')
+    .option('--gpus <IDS>', 'the GPUs to divide among the pods, comma-separated (default: those nvidia-smi -L lists)', parseGpuList)
+    .option('--no-gpus', 'run a job that asks for GPUs on CPU')
+    .option('--restart-delay <SECONDS>', 'the wait before a pod\'s first restart, instead of the kubelet\'s 10; later waits double, up to 30 times it', parseRestartDelay)
     .addHelpText('after', exitStatuses('the job succeeded', 'it failed'))
     .action(async (files: string[], options: RunOptions) => {
-      const result = await runLocally({ files, jobName: options.job, env: options.env, workingDirectory: options.workdir, dryRun: options.dryRun });
+      const result = await runLocally({
+        files,
+        jobName: options.job,
+        env: options.env,
+        workingDirectory: options.workdir,
+        dryRun: options.dryRun,
+        gpus: options.gpus || undefined,
+        cpuOnly: options.gpus === false,
+        restartDelayMs: options.restartDelay === undefined ? undefined : options.restartDelay * 1000,
+      });
       setStatus(result.succeeded ? SUCCEEDED : FAILED);
     });
 
@@ -122,10 +138,7 @@ function validate(paths: string[], options: ValidateOptions, crdGiven: boolean):
 
 /** The schema of the CRD file given, or the bundled one. */
 function crdSchema(crd: string | undefined): CrdSchema {
-  if (crd === undefined) return CrdSchema.bundled();
-  // Refuses a FIFO or a device before CrdSchema reads it, which would wait on it forever.
-  regularFileStats(crd);
-  return CrdSchema.fromFile(crd);
+  return crd === undefined ? CrdSchema.bundled() : CrdSchema.fromFile(crd);
 }
 
 function describe(paths: string[], options: DescribeOptions): void {
@@ -152,6 +165,12 @@ function collectEnv(assignment: string, env: { [name: string]: string } = {}): {
   const equals = assignment.indexOf('=');
   if (equals < 1) throw new UnusableInputError(`--env ${JSON.stringify(assignment)} is not NAME=VALUE`);
   return { ...env, [assignment.slice(0, equals)]: assignment.slice(equals + 1) };
+}
+
+function parseRestartDelay(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UnusableInputError(`--restart-delay ${JSON.stringify(text)} is not a number of seconds`);
+  return seconds;
 }
 
 function exitStatuses(succeeded: string, failed?: string): string {

@@ -1,10 +1,12 @@
 import { pruned } from './pruned';
-import { renderResourceList } from './resources';
 import { wholeSeconds } from './units';
 import { CleanPodPolicy, RunPolicy } from '../run-policy';
 
-/** Renders `spec.runPolicy`; the clean-pod policy is always written, so the manifest says what happens. */
-export function renderRunPolicy(runPolicy: RunPolicy | undefined): unknown {
+/**
+ * Renders `spec.runPolicy`; the clean-pod policy is always written, so the manifest says what happens.
+ * @param schedulingPolicy the gang scheduler's part, which `Scheduling` renders
+ */
+export function renderRunPolicy(runPolicy: RunPolicy | undefined, schedulingPolicy: object | undefined): unknown {
   const props = runPolicy?.props ?? {};
   return pruned({
     cleanPodPolicy: props.cleanPodPolicy ?? CleanPodPolicy.NONE,
@@ -13,13 +15,7 @@ export function renderRunPolicy(runPolicy: RunPolicy | undefined): unknown {
     backoffLimit: props.backoffLimit,
     suspend: props.suspend,
     managedBy: props.managedBy,
-    schedulingPolicy: pruned({
-      minAvailable: props.minAvailable,
-      queue: props.queue,
-      priorityClass: props.priorityClass,
-      scheduleTimeoutSeconds: props.scheduleTimeout && wholeSeconds(props.scheduleTimeout, 'runPolicy.scheduleTimeout'),
-      minResources: renderResourceList(props.minResources),
-    }),
+    schedulingPolicy: schedulingPolicy && pruned(schedulingPolicy),
   });
 }
 
@@ -27,8 +23,8 @@ export function renderRunPolicy(runPolicy: RunPolicy | undefined): unknown {
 const JOB_BACKOFF_LIMIT = 6;
 
 /**
- * Maps a run policy onto a `batch/v1` Job's own fields. The Job controller has no clean-pod policy,
- * owner override or gang scheduling, so those are refused rather than dropped.
+ * Maps a run policy onto a `batch/v1` Job's own fields. The Job controller has no clean-pod policy or owner
+ * override, so those are refused rather than dropped.
  */
 export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
   const props = runPolicy?.props ?? {};
@@ -36,11 +32,6 @@ export function renderBatchRunPolicy(runPolicy: RunPolicy | undefined) {
     // A Job keeps its pods until its TTL, which is what CleanPodPolicy.NONE asks for.
     cleanPodPolicy: props.cleanPodPolicy === CleanPodPolicy.NONE ? undefined : props.cleanPodPolicy,
     managedBy: props.managedBy,
-    minAvailable: props.minAvailable,
-    queue: props.queue,
-    priorityClass: props.priorityClass,
-    scheduleTimeout: props.scheduleTimeout,
-    minResources: props.minResources,
   }).find(([, value]) => value !== undefined);
   if (unsupported) {
     const [field, value] = unsupported;

@@ -69,3 +69,29 @@ export const LINUX_CAPABILITIES = [
   'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
   'CHECKPOINT_RESTORE',
 ];
+
+/** The job label naming the Kueue LocalQueue that admits the job. */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
+/** The job label naming the Kueue WorkloadPriorityClass that orders the job in its queue. */
+export const KUEUE_PRIORITY_LABEL = 'kueue.x-k8s.io/priority-class';
+/** Pod-template annotations of Kueue's topology-aware scheduling, read per pod set. */
+export const KUEUE_TOPOLOGY_ANNOTATIONS = {
+  required: 'kueue.x-k8s.io/podset-required-topology',
+  preferred: 'kueue.x-k8s.io/podset-preferred-topology',
+  unconstrained: 'kueue.x-k8s.io/podset-unconstrained-topology',
+  sliceLevel: 'kueue.x-k8s.io/podset-slice-required-topology',
+  sliceSize: 'kueue.x-k8s.io/podset-slice-size',
+  group: 'kueue.x-k8s.io/podset-group-name',
+} as const;
+/** Kueue's name for the pod set of a batch/v1 Job; a PyTorchJob's are its replica types in lower case. */
+export const KUEUE_JOB_POD_SET = 'main';
+/** The scheduler name of Volcano, which the operator's `--gang-scheduler-name=volcano` also gives the pods. */
+export const VOLCANO_SCHEDULER_NAME = 'volcano';
+/** The name a scheduler-plugins install (its Helm chart) gives the second scheduler that runs coscheduling. */
+export const COSCHEDULING_SCHEDULER_NAME = 'scheduler-plugins-scheduler';
+/** The scheduler name of NVIDIA's KAI scheduler. */
+export const KAI_SCHEDULER_NAME = 'kai-scheduler';
+/** The label naming the KAI Queue of a job and its pods. */
+export const KAI_QUEUE_LABEL = 'kai.scheduler/queue';
+/** The training operator's flag that turns gang scheduling on, naming the scheduler. */
+export const GANG_SCHEDULER_FLAG = '--gang-scheduler-name';

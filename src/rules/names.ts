@@ -28,7 +28,7 @@ const IMAGE_DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a
 export const DNS_1123_LABEL_RULE = `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`;
 export const DNS_1035_LABEL_RULE = `lower-case letters, digits and '-', starting with a letter, ending with a letter or digit, at most ${MAX_LABEL_LENGTH} characters`;
 const QUALIFIED_NAME_RULE = `an optional DNS subdomain prefix and '/', then at most ${MAX_LABEL_LENGTH} letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
-const LABEL_VALUE_RULE = `empty, or at most ${MAX_LABEL_LENGTH} letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
+export const LABEL_VALUE_RULE = `empty, or at most ${MAX_LABEL_LENGTH} letters, digits, '-', '_' or '.', starting and ending with a letter or digit`;
 
 export function isDns1123Label(value: unknown): value is string {
   return typeof value === 'string' && value.length <= MAX_LABEL_LENGTH && DNS_1123_LABEL.test(value);
@@ -45,7 +45,7 @@ function isQualifiedName(key: string): boolean {
   return name.length <= MAX_LABEL_LENGTH && QUALIFIED_NAME_PART.test(name);
 }
 
-function isLabelValue(value: string): boolean {
+export function isLabelValue(value: string): boolean {
   return value === '' || (value.length <= MAX_LABEL_LENGTH && QUALIFIED_NAME_PART.test(value));
 }
 

@@ -39,9 +39,7 @@ export function operatorEnv(job: Json, replicaType: string, index: number): Inje
     env.push({ name: 'PET_NNODES', value: String(totalPods) });
     return env;
   }
-  const workers = replicaCount(replicaSpecs.Worker);
-  const minNodes = elastic.minReplicas ?? elastic.maxReplicas ?? workers;
-  const maxNodes = elastic.maxReplicas ?? elastic.minReplicas ?? workers;
+  const { min: minNodes, max: maxNodes } = elasticNodeRange(elastic, replicaCount(replicaSpecs.Worker));
   env.push(
     { name: 'PET_RDZV_ENDPOINT', value: `${elastic.rdzvHost ?? firstWorkerAddress(job)}:${elastic.rdzvPort ?? trainingPort(replicaSpecs.Worker)}` },
     { name: 'PET_RDZV_BACKEND', value: String(elastic.rdzvBackend ?? 'c10d') },
@@ -65,6 +63,11 @@ export function masterAddress(job: Json): string {
 /** The first Worker's Service, the operator's rendezvous host of an elastic job without `rdzvHost`. */
 export function firstWorkerAddress(job: Json): string {
   return `${String(job.metadata?.name ?? '')}-worker-0`;
+}
+
+/** The node range of an elastic policy after the operator's defaulting: a bound left out is the other, or the Worker count. */
+export function elasticNodeRange(elastic: Json, workers: number): { min: number; max: number } {
+  return { min: elastic.minReplicas ?? elastic.maxReplicas ?? workers, max: elastic.maxReplicas ?? elastic.minReplicas ?? workers };
 }
 
 /** The replica count after the operator's defaulting (an omitted count is 1). */

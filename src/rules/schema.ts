@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'fs';
+import { readFileSync } from 'fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { cannotRead, regularFileStats } from './input-file';
 import { Problem, ProblemKind, UnusableInputError } from './problem';
 import type * as StrictSchema from './strict-schema';
 
@@ -38,13 +39,12 @@ export class CrdSchema {
 
   /** Reads a CRD file (`kubeflow.org_pytorchjobs.yaml`) and compiles its schema (about half a second). */
   public static fromFile(file: string): CrdSchema {
+    if (regularFileStats(file).size > MAX_CRD_BYTES) throw new UnusableInputError(`${file}: is too large to be a CRD`);
     let text: string;
     try {
-      if (statSync(file).size > MAX_CRD_BYTES) throw new UnusableInputError(`${file}: is too large to be a CRD`);
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if (error instanceof UnusableInputError) throw error;
-      throw new UnusableInputError(`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new UnusableInputError(cannotRead(file, error));
     }
     return new CrdSchema(load<typeof StrictSchema>('./strict-schema').compileCrd(text, file));
   }

@@ -3,6 +3,7 @@ import { join } from 'path';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { BATCH_JOB_API_VERSION, BATCH_JOB_KIND, PYTORCHJOB_API_VERSION, PYTORCHJOB_KIND, TRAINING_CONTAINER_NAME } from '../rules/facts';
+import { cannotRead, fileType, regularFileStats } from '../rules/input-file';
 import { isObject, Json, UnusableInputError } from '../rules/problem';
 
 /** A manifest read from a file, with where it came from. */
@@ -43,33 +44,6 @@ export function loadManifests(files: readonly string[]): LoadedManifest[] {
     });
   }
   return loaded;
-}
-
-/**
- * The stats of a regular file, read before the file is opened: a device never ends (`/dev/zero`) and a FIFO blocks
- * until something writes to it, so either would hang a reader.
- */
-export function regularFileStats(file: string): Stats {
-  let stats: Stats;
-  try {
-    stats = statSync(file);
-  } catch (error) {
-    throw new UnusableInputError(cannotRead(file, error));
-  }
-  if (!stats.isFile()) throw new UnusableInputError(`${file}: is not a regular file (${fileType(stats)})`);
-  return stats;
-}
-
-function cannotRead(path: string, error: unknown): string {
-  return `${path}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
-}
-
-function fileType(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return stats.isSocket() ? 'a socket' : 'another kind of file';
 }
 
 /**
