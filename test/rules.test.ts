@@ -4,7 +4,7 @@ import { checkPodTemplate, InjectedEnv } from '../src/rules/pod-template';
 import { formatProblem, isWholeNumber, Problem, ProblemKind, Severity, show } from '../src/rules/problem';
 import { checkJobName, checkPyTorchJob } from '../src/rules/pytorchjob';
 import { parseQuantity } from '../src/rules/quantity';
-import { checkNodeRange, checkRdzvConf, torchrunArgsStart } from '../src/rules/torchrun';
+import { checkNodeRange, checkRdzvConf, findTorchrun, optionValue, torchrunArgsStart } from '../src/rules/torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -481,7 +481,7 @@ describe('checkPyTorchJob: torchrun flags in a container\'s command line', () =>
   });
 
   test('a flag in args is reported at its index in args, a separate value at the value', () => {
-    expect(problemsOf(withCommand(['torchrun'], ['--standalone', '--nproc_per_node', '0', 'train.py']))).toEqual([{
+    expect(problemsOf(withCommand(['torchrun'], ['--monitor_interval=5', '--nproc_per_node', '0', 'train.py']))).toEqual([{
       path: `${WORKER_CONTAINERS}[0].args[2]`,
       message: '--nproc_per_node "0" is not a process count: use "auto", "cpu", "gpu" or a whole number of at least 1',
       kind: OPERATIONAL,
@@ -506,7 +506,7 @@ describe('checkPyTorchJob: torchrun flags in a container\'s command line', () =>
   });
 
   test('flags after the script belong to the script, and other programs are not read', () => {
-    expect(problemsOf(withCommand(['torchrun', '--nnodes=1', 'train.py', '--nnodes=0']))).toEqual([]);
+    expect(problemsOf(withCommand(['torchrun', '--nnodes=2', 'train.py', '--nnodes=0']))).toEqual([]);
     expect(problemsOf(withCommand(['python', 'train.py', '--nproc_per_node=0']))).toEqual([]);
   });
 
@@ -523,6 +523,207 @@ describe('checkPyTorchJob: torchrun flags in a container\'s command line', () =>
     expect(checkRdzvConf([{ key: 'has space', value: 'v' }], 'y')).toEqual([
       { path: 'y[0].key', message: '"has space" is not a rendezvous key: it must be non-empty, without \',\', \'=\' or spaces', kind: OPERATIONAL },
     ]);
+  });
+});
+
+describe('checkPyTorchJob: torchrun started from a shell, and flags that undo the operator\'s world', () => {
+  const MASTER_CONTAINER = `${MASTER}.template.spec.containers[0]`;
+  const WORKER_CONTAINER = `${WORKER_CONTAINERS}[0]`;
+
+  /** A job with a Master and two Workers whose `pytorch` containers run the given command lines. */
+  function job(worker: Json, spec: Json = {}, master: Json = worker): Json {
+    return jobWith({ Master: replica(1, [container(master)]), Worker: replica(2, [container(worker)]) }, spec);
+  }
+
+  /** A multi-line block (`args: - |`): setup, then torchrun with the operator's variables (quoted: each stays one word), one flag a line. */
+  const SETUP_AND_TORCHRUN = [
+    'set -euo pipefail',
+    'pip install --no-cache-dir -r /workspace/requirements.txt',
+    'export NCCL_DEBUG=INFO',
+    'export PYTHONPATH="/workspace/src:${PYTHONPATH:-}"',
+    'cd /workspace',
+    'torchrun \\',
+    '  --nnodes="$PET_NNODES" \\',
+    '  --nproc_per_node="${PET_NPROC_PER_NODE}" \\',
+    '  --node_rank="$PET_NODE_RANK" \\',
+    '  --master_addr="$MASTER_ADDR" \\',
+    '  --master_port="$MASTER_PORT" \\',
+    '  --max_restarts=3 \\',
+    '  train.py --data /data/imagenet --epochs 90',
+    '',
+  ].join('\n');
+
+  test.each<[string, Json, Json]>([
+    ['bash -c with the script in args', { command: ['bash', '-c'], args: ['torchrun --nproc_per_node=4 --max_restarts=3 train.py --epochs 10'] }, { nprocPerNode: '4' }],
+    ['/bin/sh -c, cd first', { command: ['/bin/sh', '-c', 'cd /workspace && torchrun --nproc_per_node=8 train.py'] }, {}],
+    ['/bin/sh -c with spec.nprocPerNode alike', { command: ['/bin/sh', '-c', 'cd /workspace && torchrun --nproc_per_node=8 train.py'] }, { nprocPerNode: '8' }],
+    ['a multi-line block with set -e, pip, export and continued lines', { command: ['/bin/bash', '-c'], args: [SETUP_AND_TORCHRUN] }, { nprocPerNode: '4' }],
+    ['python -m torch.distributed.run in bash -lc', { command: ['bash', '-lc', 'python3 -u -m torch.distributed.run --nproc_per_node=2 /workspace/train.py'] }, { nprocPerNode: '2' }],
+    ['exec torchrun', { command: ['sh', '-c', 'exec torchrun --nproc_per_node=2 train.py'] }, { nprocPerNode: '2' }],
+    ['variables, nohup and redirections in front of torchrun, in the background',
+      { command: ['bash', '-xc', 'NCCL_DEBUG=INFO nohup torchrun --nproc-per-node=2 train.py > /var/log/train.log 2>&1 &\nwait'] }, { nprocPerNode: '2' }],
+    ['env with variables', { command: ['/usr/bin/env', 'NCCL_DEBUG=INFO', 'torchrun', '--nproc_per_node=2', 'train.py'] }, { nprocPerNode: '2' }],
+    ['the arguments of bash -c, passed on with "$@"', { command: ['bash', '-c', 'pip install -e . && exec torchrun "$@"', '--'], args: ['--nproc_per_node=8', 'train.py'] }, { nprocPerNode: '4' }],
+    ['Kubernetes references to the operator\'s variables', { command: ['torchrun', '--nnodes=$(PET_NNODES)', '--node_rank=$(PET_NODE_RANK)', 'train.py'] }, {}],
+    ['a Kubernetes reference inside single quotes of a script', { command: ['bash', '-c', 'torchrun --master_addr=\'$(MASTER_ADDR)\' train.py'] }, {}],
+    ['values that only the shell knows', { command: ['bash', '-c', 'torchrun --nnodes="$NODES" --master_addr="$(hostname -i)" --nproc_per_node="$GPUS" train.py'] }, { nprocPerNode: '4' }],
+    ['a static rendezvous ignored for c10d', { command: ['bash', '-c', 'torchrun --rdzv_backend=c10d --node_rank=0 --rdzv_endpoint="$MASTER_ADDR:$MASTER_PORT" train.py'] }, {}],
+  ])('%s: no problem', (_name, fields, spec) => {
+    expect(problemsOf(job(fields, spec))).toEqual([]);
+  });
+
+  test('literal flags with the operator\'s own values: rank 0 on the Master, the master by its full DNS name', () => {
+    const flags = '--nnodes=3 --master_addr=test-master-0.default.svc.cluster.local --master_port=23456';
+    const master = { command: ['bash', '-c', `torchrun ${flags} --node_rank=0 train.py`] };
+    const worker = { command: ['bash', '-c', `torchrun ${flags} --node_rank=$PET_NODE_RANK train.py`] };
+    expect(problemsOf(job(worker, {}, master))).toEqual([]);
+  });
+
+  test('an elastic job whose torchrun repeats what the elastic policy says', () => {
+    const command = ['bash', '-c', 'torchrun --nnodes=1:3 --rdzv_backend=c10d --rdzv_endpoint=test-worker-0:23456 --rdzv_id=run-1 --max_restarts=2 train.py'];
+    const elastic = jobWith({ Worker: replica(2, [container({ command })]) }, { elasticPolicy: { rdzvBackend: 'c10d', minReplicas: 1, maxReplicas: 3, rdzvId: 'run-1', maxRestarts: 2 } });
+    expect(problemsOf(elastic)).toEqual([]);
+  });
+
+  test.each<[string, string[]]>([
+    ['a script file', ['bash', '/workspace/launch.sh']],
+    ['a script as the program', ['/workspace/entrypoint.sh', '--epochs', '10']],
+    ['a program in a variable', ['bash', '-c', 'source /opt/env.sh && $LAUNCHER train.py']],
+    ['torchrun inside if', ['bash', '-c', 'if [ "$PET_NODE_RANK" = 0 ]; then torchrun --nproc_per_node=4 train.py --save; else torchrun --nproc_per_node=4 train.py; fi']],
+    ['a wrapper', ['timeout', '24h', 'torchrun', '--nproc_per_node=4', 'train.py']],
+    ['eval', ['bash', '-c', 'eval "$TRAIN_COMMAND"']],
+  ])('spec.nprocPerNode is not said to have no effect when the command line may run torchrun: %s', (_name, command) => {
+    expect(problemsOf(job({ command }, { nprocPerNode: '4' }))).toEqual([]);
+  });
+
+  test('spec.nprocPerNode on a script that certainly does not run torchrun', () => {
+    const command = ['bash', '-c', 'pip install -r requirements.txt && python train.py --nproc_per_node=4'];
+    expect(problemsOf(job({ command }, { nprocPerNode: '4' })).map(formatProblem)).toEqual([MASTER_CONTAINER, WORKER_CONTAINER].map(at =>
+      `spec.nprocPerNode: "4" has no effect on ${at}, which does not run torchrun, but the operator still counts it in WORLD_SIZE`));
+  });
+
+  test('a bad flag in a script is reported at the script, by name', () => {
+    const master = { command: ['bash', '-c', 'torchrun --nnodes=3 train.py'] };
+    expect(problemsOf(job({ command: ['bash', '-c'], args: [SETUP_AND_TORCHRUN.replace('--max_restarts=3', '--max_restarts=-1')] }, {}, master))).toEqual([{
+      path: `${WORKER_CONTAINER}.args[0]`, message: '--max_restarts "-1" must be a whole number of at least 0', kind: OPERATIONAL,
+    }]);
+    expect(problemsOf(job({ command: ['/bin/sh', '-c', 'cd /workspace && torchrun --nnodes=2:1 train.py'] }, {}, master))).toEqual([{
+      path: `${WORKER_CONTAINER}.command[2]`, message: '--nnodes "2:1": minimum 2 is above maximum 1', kind: OPERATIONAL,
+    }]);
+  });
+
+  test('--standalone in a PyTorchJob', () => {
+    const message = '--standalone gives each pod a rendezvous of its own on localhost instead of the one the operator injects: the pods never form one world; leave it out';
+    expect(problemsOf(job({ command: ['/bin/sh', '-c', 'torchrun --standalone --nproc_per_node=2 train.py'] }, { nprocPerNode: '2' }))).toEqual([
+      { path: `${MASTER_CONTAINER}.command[2]`, message, kind: OPERATIONAL },
+      { path: `${WORKER_CONTAINER}.command[2]`, message, kind: OPERATIONAL },
+    ]);
+  });
+
+  test.each<[string, string, string]>([
+    ['--master_addr 10.0.0.1', 'args[0]',
+      '--master_addr "10.0.0.1" overrides the PET_MASTER_ADDR "test-master-0" the operator injects: the pods never meet at one master; leave it out'],
+    ['--nnodes=4', 'args[0]',
+      '--nnodes "4" overrides the PET_NNODES "3" the operator injects: torchrun waits for another number of nodes than the operator starts; leave it out'],
+    ['--node_rank=0', 'args[0]',
+      '--node_rank "0" overrides the PET_NODE_RANK the operator injects ("1", "2" in the pods): the pods\' ranks collide or leave a gap, so the world never completes; leave it out'],
+    ['--master_port=29500', 'args[0]',
+      '--master_port "29500" overrides the PET_MASTER_PORT "23456" the operator injects: pods that follow the operator look for the master on another port; set the Master\'s pytorchjob-port instead'],
+    ['--nproc_per_node 8', 'args[0]',
+      '--nproc_per_node "8" overrides the spec.nprocPerNode "4" the operator injects as PET_NPROC_PER_NODE: torchrun starts one number of processes per pod and the operator counts another in WORLD_SIZE; leave the flag out'],
+  ])('%s on the Workers\' torchrun', (flag, at, message) => {
+    const master = { command: ['bash', '-c', 'torchrun train.py'] };
+    expect(problemsOf(job({ command: ['bash', '-c'], args: [`cd /workspace && NCCL_DEBUG=INFO torchrun ${flag} train.py`] }, { nprocPerNode: '4' }, master))).toEqual([
+      { path: `${WORKER_CONTAINER}.${at}`, message, kind: OPERATIONAL },
+    ]);
+  });
+
+  test('the same rules without a shell', () => {
+    expect(problemsOf(job({ command: ['torchrun', '--nnodes', '2', '--master_addr=10.0.0.1', 'train.py'] }, {}, { command: ['torchrun', 'train.py'] }))).toEqual([
+      {
+        path: `${WORKER_CONTAINER}.command[2]`,
+        message: '--nnodes "2" overrides the PET_NNODES "3" the operator injects: torchrun waits for another number of nodes than the operator starts; leave it out',
+        kind: OPERATIONAL,
+      },
+      {
+        path: `${WORKER_CONTAINER}.command[3]`,
+        message: '--master_addr "10.0.0.1" overrides the PET_MASTER_ADDR "test-master-0" the operator injects: the pods never meet at one master; leave it out',
+        kind: OPERATIONAL,
+      },
+    ]);
+  });
+
+  test('an elastic job whose torchrun goes its own way', () => {
+    const command = ['bash', '-c', 'torchrun --nnodes=2 --rdzv_backend=etcd --rdzv_endpoint=etcd-service:2379 --rdzv_id=run-2 --max_restarts=1 train.py'];
+    const elastic = jobWith({ Worker: replica(2, [container({ command })]) }, { elasticPolicy: { rdzvBackend: 'c10d', minReplicas: 1, maxReplicas: 3, rdzvId: 'run-1', maxRestarts: 2 } });
+    const path = `${WORKER_CONTAINER}.command[2]`;
+    expect(problemsOf(elastic)).toEqual([
+      { path, message: '--nnodes "2" overrides the PET_NNODES "1:3" the operator injects: torchrun waits for another number of nodes than the operator starts; leave it out', kind: OPERATIONAL },
+      { path, message: '--rdzv_backend "etcd" overrides the PET_RDZV_BACKEND "c10d" the operator injects: torchrun no longer follows the elastic policy; set elasticPolicy.rdzvBackend instead', kind: OPERATIONAL },
+      {
+        path,
+        message: '--rdzv_endpoint "etcd-service:2379" overrides the PET_RDZV_ENDPOINT "test-worker-0:23456" the operator injects: torchrun no longer follows the elastic policy; set elasticPolicy.rdzvHost and elasticPolicy.rdzvPort instead',
+        kind: OPERATIONAL,
+      },
+      { path, message: '--rdzv_id "run-2" overrides the PET_RDZV_ID "run-1" the operator injects: torchrun no longer follows the elastic policy; set elasticPolicy.rdzvId instead', kind: OPERATIONAL },
+      { path, message: '--max_restarts "1" overrides the PET_MAX_RESTARTS "2" the operator injects: torchrun no longer follows the elastic policy; set elasticPolicy.maxRestarts instead', kind: OPERATIONAL },
+    ]);
+  });
+
+  test('a shell-wrapped torchrun with several processes needs /dev/shm, counted from its flag', () => {
+    const withoutShm = job({ command: ['bash', '-c', 'torchrun --nproc_per_node=4 train.py'] }, { nprocPerNode: '4' });
+    delete withoutShm.spec.pytorchReplicaSpecs.Worker.template.spec.volumes;
+    delete withoutShm.spec.pytorchReplicaSpecs.Worker.template.spec.containers[0].volumeMounts;
+    expect(problemsOf(withoutShm).map(formatProblem)).toEqual([
+      `${WORKER_CONTAINER}.volumeMounts: has no memory-backed volume at /dev/shm while 4 processes share the pod: DataLoader workers may exhaust the runtime's 64 MiB`,
+    ]);
+  });
+
+  describe('findTorchrun', () => {
+    const AT = 'c';
+
+    test('torchrun found for certain, with certain and uncertain options, up to a word that may split', () => {
+      expect(findTorchrun({ command: ['bash', '-c', 'torchrun --nnodes=2 --nproc_per_node="$N" --max_restarts 3 $EXTRA --nnodes=0 train.py'] }, AT)).toEqual({
+        launches: [{
+          options: [
+            { name: 'nnodes', value: '2', path: 'c.command[2]' },
+            { name: 'nproc_per_node', path: 'c.command[2]' },
+            { name: 'max_restarts', value: '3', path: 'c.command[2]' },
+          ],
+          allOptionsRead: false,
+        }],
+        fullyRead: true,
+      });
+    });
+
+    test('every start of torchrun, and its options up to the script or module', () => {
+      const use = findTorchrun({ command: ['torchrun', '--standalone', '-r', '2', '-m', 'pkg.prep'], args: ['&&'] }, AT);
+      expect(use).toEqual({ launches: [{ options: [{ name: 'standalone', path: 'c.command[1]' }, { name: 'redirects', value: '2', path: 'c.command[3]' }], allOptionsRead: true }], fullyRead: true });
+      const script = findTorchrun({ command: ['sh', '-c', 'torchrun --nproc_per_node=1 prep.py && torchrun --nproc-per-node=8 train.py --nproc_per_node=2'] }, AT);
+      expect(script.launches.map(launch => optionValue(launch, 'nproc_per_node'))).toEqual(['1', '8']);
+    });
+
+    test('certainly no torchrun, and cannot tell', () => {
+      expect(findTorchrun({ command: ['bash', '-c', 'set -e; pip install .; python train.py'] }, AT)).toEqual({ launches: [], fullyRead: true });
+      for (const command of [['bash', 'run.sh'], ['bash', '-c', '$CMD'], ['bash', '-c', 'for i in 1; do torchrun x; done'], ['python', '-c', 'import torch'], ['uv', 'run', 'torchrun', 'x']]) {
+        expect(findTorchrun({ command }, AT)).toEqual({ launches: [], fullyRead: false });
+      }
+      // Without a command the image's entrypoint runs first.
+      expect(findTorchrun({ args: ['torchrun', 'train.py'] }, AT)).toEqual({ launches: [{ options: [], allOptionsRead: true }], fullyRead: false });
+    });
+
+    test('optionValue: written, certainly absent (null), or not shown (undefined)', () => {
+      const [launch] = findTorchrun({ command: ['sh', '-c', 'torchrun --nnodes=$N $FLAGS train.py'] }, AT).launches;
+      expect([optionValue(launch, 'nnodes'), optionValue(launch, 'nproc_per_node')]).toEqual([undefined, undefined]);
+      const [plain] = findTorchrun({ command: ['torchrun', '--nnodes=2', 'train.py'] }, AT).launches;
+      expect([optionValue(plain, 'nnodes'), optionValue(plain, 'nproc_per_node')]).toEqual(['2', null]);
+    });
+
+    test('an option this reader does not know ends what is known, rather than guessing whether it takes a value', () => {
+      expect(findTorchrun({ command: ['torchrun', '--nnodes=2', '--future-flag', 'x', '--nnodes=0', 'train.py'] }, AT).launches).toEqual([
+        { options: [{ name: 'nnodes', value: '2', path: 'c.command[1]' }], allOptionsRead: false },
+      ]);
+    });
   });
 });
 
@@ -838,6 +1039,41 @@ describe('checkTrainingBatchJob (the batch/v1 Job of a single-node torchrun job)
       },
       { path: 'spec.template.spec.containers[0].env[1].name', message: '"A" is set twice: each environment variable may be set once', kind: OPERATIONAL },
     ]);
+  });
+
+  test('torchrun --standalone started from a shell', () => {
+    const job = batchJob();
+    job.spec.template.spec.containers[0].command = ['bash', '-c', 'pip install -e . && exec torchrun --standalone --nnodes=1 --nproc_per_node=2 train.py'];
+    expect(checkTrainingBatchJob(job)).toEqual([]);
+  });
+
+  test('a shell-wrapped torchrun: its bad flag at the script, its process count for /dev/shm', () => {
+    const job = batchJob();
+    const container0 = job.spec.template.spec.containers[0];
+    container0.command = ['bash', '-c'];
+    container0.args = ['torchrun --standalone --nproc_per_node=0 train.py'];
+    expect(checkTrainingBatchJob(job)).toEqual([{
+      path: 'spec.template.spec.containers[0].args[0]',
+      message: '--nproc_per_node "0" is not a process count: use "auto", "cpu", "gpu" or a whole number of at least 1',
+      kind: OPERATIONAL,
+    }]);
+    container0.args = ['cd /app\ntorchrun --standalone --nproc_per_node=4 train.py'];
+    delete container0.volumeMounts;
+    expect(checkTrainingBatchJob(job).map(formatProblem)).toEqual([
+      'spec.template.spec.containers[0].volumeMounts: has no memory-backed volume at /dev/shm while 4 processes share the pod: DataLoader workers may exhaust the runtime\'s 64 MiB',
+    ]);
+  });
+
+  test('torchrun\'s flags given to another program, and to a shell that passes them on', () => {
+    const job = batchJob();
+    job.spec.template.spec.containers[0].command = ['python', 'train.py', '--standalone', '--nproc_per_node=2'];
+    expect(checkTrainingBatchJob(job)).toEqual([{
+      path: 'spec.template.spec.containers[0].command[0]',
+      message: '"python" is given torchrun\'s flags but is not torchrun: use torchrun or python -m torch.distributed.run',
+      kind: OPERATIONAL,
+    }]);
+    job.spec.template.spec.containers[0].command = ['bash', '-c', 'exec torchrun "$@"', '--', '--standalone', '--nproc_per_node=2', 'train.py'];
+    expect(checkTrainingBatchJob(job)).toEqual([]);
   });
 });
 

@@ -6,8 +6,10 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
 import { Elastic, ElasticProps, Entrypoint, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchElasticJobProps } from '../src';
+import { expectValidPyTorchJob } from './support/crd-schema';
 import { elasticContainer, Manifest, plainEnv, synthElastic } from './support/synth-elastic';
 import { operatorEnv } from '../src/rules/operator-env';
+import { checkPyTorchJob } from '../src/rules/pytorchjob';
 
 /*
  * Runs what the synthesized manifests say, with the real torchrun from Debian's python3-torch (torch 1.13, gloo on
@@ -232,5 +234,67 @@ describe('the multi-node PyTorchJob, run as two pods with the operator\'s enviro
     expect(reports).toEqual([0, 1, 2, 3].map(rank => ({ rank, world: 4, sum: expectedSum(4), omp: '1', args: [] })));
     // Each pod ran two of the four ranks.
     expect(results.map(r => ranks(r.stdout).length)).toEqual([2, 2]);
+  }, TIMEOUT_MS);
+});
+
+describe('a hand-written PyTorchJob that starts torchrun from bash, run as its two pods', () => {
+  /** Setup, then torchrun with each flag from the variable the operator injects, as upstream examples write it. */
+  const SCRIPT = [
+    'set -euo pipefail',
+    'export NCCL_DEBUG=INFO',
+    'exec torchrun \\',
+    '  --nnodes="$PET_NNODES" \\',
+    '  --nproc_per_node="$PET_NPROC_PER_NODE" \\',
+    '  --node_rank="$PET_NODE_RANK" \\',
+    '  --master_addr="$PET_MASTER_ADDR" \\',
+    '  --master_port="$PET_MASTER_PORT" \\',
+    '  --monitor_interval=1 \\',
+    '  allreduce.py',
+    '',
+  ].join('\n');
+
+  function replica(): Manifest {
+    return {
+      replicas: 1,
+      restartPolicy: 'OnFailure',
+      template: {
+        spec: {
+          containers: [{
+            name: 'pytorch',
+            image: 'docker.io/pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime',
+            command: ['/bin/bash', '-c'],
+            args: [SCRIPT],
+            volumeMounts: [{ name: 'shm', mountPath: '/dev/shm' }],
+          }],
+          volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }],
+        },
+      },
+    };
+  }
+
+  test('the rules find nothing wrong, and the Master and the Worker form one world of four', async () => {
+    requireTorchrun();
+    const manifest: Manifest = {
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: { name: 'bash-train' },
+      spec: { nprocPerNode: '2', pytorchReplicaSpecs: { Master: replica(), Worker: replica() } },
+    };
+    expectValidPyTorchJob(manifest);
+    expect(checkPyTorchJob(manifest)).toEqual([]);
+    const port = String(await freePort());
+
+    const pods = (['Master', 'Worker'] as const).map(type => {
+      const injected = Object.fromEntries(operatorEnv(manifest, type, 0).map(v => [v.name, v.value]));
+      expect(injected.PET_MASTER_ADDR).toBe('bash-train-master-0');
+      // The Master's Service is 127.0.0.1 here, and its port a free one instead of 23456.
+      const local = { MASTER_ADDR: '127.0.0.1', PET_MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, PET_MASTER_PORT: port };
+      const container = manifest.spec.pytorchReplicaSpecs[type].template.spec.containers[0];
+      return run([...container.command, ...container.args], runEnv({ ...injected, ...local }));
+    });
+    const results = await Promise.all(pods);
+
+    results.forEach((result, index) => expectSuccess(result, ['Master', 'Worker'][index]));
+    expect(ranks(results.map(r => r.stdout).join(''))).toEqual([0, 1, 2, 3].map(rank => ({ rank, world: 4, sum: expectedSum(4), omp: '1', args: [] })));
   }, TIMEOUT_MS);
 });

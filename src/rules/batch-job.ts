@@ -1,8 +1,8 @@
 import { checkMetadataMaps } from './names';
 import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv } from './pod-template';
 import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
-import { checkContainerCommand, checkJobName } from './pytorchjob';
-import { commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
+import { checkJobName } from './pytorchjob';
+import { checkTorchrunFlags, commandLine, findTorchrun, NPROC_PER_NODE_OPTION, optionValue, STANDALONE_OPTION } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
 const NO_INJECTED_ENV: InjectedEnv = new Map();
@@ -28,17 +28,21 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
   problems.push(...checkImages(containers, 'spec.template.spec.containers', OPERATIONAL));
   containers.forEach((container, i) => {
     if (!isObject(container)) return;
-    problems.push(...checkContainerCommand(container, `spec.template.spec.containers[${i}]`));
+    const path = `spec.template.spec.containers[${i}]`;
+    const torchrun = findTorchrun(container, path);
+    problems.push(...checkTorchrunFlags(torchrun));
     const argv = commandLine(container);
-    if (torchrunArgsStart(argv) === undefined && argv.some(arg => arg === '--standalone' || String(arg).startsWith('--nproc_per_node'))) {
+    const torchrunFlags = [`--${STANDALONE_OPTION}`, `--${NPROC_PER_NODE_OPTION}`];
+    if (torchrun.launches.length === 0 && torchrun.fullyRead && argv.some(arg => torchrunFlags.some(flag => String(arg).startsWith(flag)))) {
       problems.push({
-        path: `spec.template.spec.containers[${i}].command[0]`,
+        path: `${path}.command[0]`,
         message: `${show(argv[0])} is given torchrun's flags but is not torchrun: use torchrun or python -m torch.distributed.run`,
         kind: OPERATIONAL,
       });
     }
-    const nproc = torchrunFlag(argv, 'nproc_per_node');
-    problems.push(...checkSharedMemory(template, i, /^\d+$/.test(nproc ?? '') ? Number(nproc) : 1, 'spec.template'));
+    // Without the flag torchrun starts one process (no operator injects PET_NPROC_PER_NODE here); a count not shown counts as one.
+    const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION)).map(nproc => (/^\d+$/.test(nproc ?? '') ? Number(nproc) : 1));
+    problems.push(...checkSharedMemory(template, i, Math.max(1, ...processes), 'spec.template'));
   });
   problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));
   return problems;

@@ -7,7 +7,10 @@ import { checkMetadataMaps, DNS_1035_LABEL_RULE, isDns1035Label, MAX_LABEL_LENGT
 import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
 import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, InjectedEnv, PodAdditions, trainingContainer } from './pod-template';
 import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
-import { checkNodeRange, checkNprocPerNode, checkRdzvConf, checkTorchrunCommand, commandLine, torchrunArgsStart, torchrunFlag } from './torchrun';
+import {
+  checkNodeRange, checkNprocPerNode, checkOperatorManagedFlags, checkRdzvConf, checkTorchrunFlags, commandLine, findTorchrun, NPROC_PER_NODE_OPTION,
+  optionValue, torchrunArgsStart,
+} from './torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -189,7 +192,7 @@ function checkReplica(job: Json, type: string, replica: unknown, injected: Injec
     });
   }
   const training = list.findIndex(c => isObject(c) && c.name === TRAINING_CONTAINER_NAME);
-  if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`));
+  if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`, injected));
   problems.push(
     ...checkPodTemplate(spec.template, `${path}.template`, injected, podAdditions(job, type, spec.template)),
     ...checkClusterDns(job, spec.template, `${path}.template.spec`),
@@ -242,19 +245,25 @@ function rendezvousService(job: Json): string | undefined {
   return isObject(spec.elasticPolicy) && spec.elasticPolicy.rdzvHost === undefined ? firstWorkerAddress(job) : undefined;
 }
 
-/** `spec.nprocPerNode` only means something to torchrun, and several processes need a real /dev/shm. */
-function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string): Problem[] {
+/**
+ * `spec.nprocPerNode` only means something to torchrun, torchrun's flags must not undo the world the operator injects,
+ * and several processes need a real /dev/shm.
+ */
+function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string, injected: InjectedEnv): Problem[] {
   const nproc = spec.nprocPerNode;
-  const command = commandLine(container);
-  const torchrun = torchrunArgsStart(command) !== undefined;
-  if (nproc !== undefined && Array.isArray(container.command) && !torchrun) {
-    return [{
+  const containerPath = `${path}.spec.containers[${index}]`;
+  const torchrun = findTorchrun(container, containerPath);
+  if (torchrun.launches.length === 0) {
+    return nproc !== undefined && torchrun.fullyRead ? [{
       path: 'spec.nprocPerNode',
-      message: `${show(nproc)} has no effect on ${path}.spec.containers[${index}], which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
+      message: `${show(nproc)} has no effect on ${containerPath}, which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
       kind: OPERATIONAL,
-    }];
+    }] : [];
   }
-  return torchrun ? checkSharedMemory(template, index, processesPerPod(torchrunFlag(command, 'nproc_per_node') ?? nproc, container), path) : [];
+  const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION))
+    .filter((value): value is string | null => value !== undefined)
+    .map(value => processesPerPod(value ?? nproc, container));
+  return [...checkOperatorManagedFlags(torchrun, injected, nproc), ...checkSharedMemory(template, index, Math.max(0, ...processes), path)];
 }
 
 /**
@@ -284,16 +293,7 @@ function checkRunPolicy(runPolicy: unknown): Problem[] {
   return problems;
 }
 
-/** The torchrun flags of a container, wherever its command line splits between `command` and `args`. */
-export function checkContainerCommand(container: Json, path: string): Problem[] {
-  const commandLength = Array.isArray(container.command) ? container.command.length : 0;
-  return checkTorchrunCommand(commandLine(container), `${path}.command`)
-    .map(problem => ({ ...problem, path: renumber(problem.path, path, commandLength) }));
-}
-
-/** Points an index past the end of `command` at the matching entry of `args`. */
-function renumber(problemPath: string, containerPath: string, commandLength: number): string {
-  const match = /^(.*\.command)\[(\d+)\](.*)$/s.exec(problemPath);
-  if (!match || Number(match[2]) < commandLength) return problemPath;
-  return `${containerPath}.args[${Number(match[2]) - commandLength}]${match[3]}`;
+/** The torchrun flags of a container, each reported at the field it is written in. */
+function checkContainerCommand(container: Json, path: string): Problem[] {
+  return checkTorchrunFlags(findTorchrun(container, path));
 }
