@@ -2,6 +2,7 @@ import { checkMetadataMaps } from './names';
 import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv } from './pod-template';
 import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
 import { checkJobName } from './pytorchjob';
+import { checkBatchJobScheduling } from './scheduling';
 import { checkTorchrunFlags, commandLine, findTorchrun, NPROC_PER_NODE_OPTION, optionValue, STANDALONE_OPTION } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -44,6 +45,6 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
     const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION)).map(nproc => (/^\d+$/.test(nproc ?? '') ? Number(nproc) : 1));
     problems.push(...checkSharedMemory(template, i, Math.max(1, ...processes), 'spec.template'));
   });
-  problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV));
+  problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV), ...checkBatchJobScheduling(job));
   return problems;
 }

@@ -7,9 +7,9 @@ import { checkMetadataMaps, DNS_1035_LABEL_RULE, isDns1035Label, MAX_LABEL_LENGT
 import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
 import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, InjectedEnv, PodAdditions, trainingContainer } from './pod-template';
 import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
+import { checkPyTorchJobScheduling } from './scheduling';
 import {
-  checkNodeRange, checkNprocPerNode, checkOperatorManagedFlags, checkRdzvConf, checkTorchrunFlags, commandLine, findTorchrun, NPROC_PER_NODE_OPTION,
-  optionValue, torchrunArgsStart,
+  checkNodeRange, checkNprocPerNode, checkOperatorManagedFlags, checkRdzvConf, checkTorchrunFlags, findTorchrun, NPROC_PER_NODE_OPTION, optionValue,
 } from './torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -40,6 +40,7 @@ export function checkPyTorchJob(job: Json): Problem[] {
     ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injectedEnv(job, type, replica))),
     ...checkRunPolicy(spec.runPolicy),
     ...checkPodAntiAffinity(job),
+    ...checkPyTorchJobScheduling(job),
   ];
 }
 
@@ -152,7 +153,7 @@ function checkElasticPolicy(policy: unknown, replicaSpecs: Json): Problem[] {
 /** Whether a replica's `pytorch` container certainly starts torchrun. */
 function runsTorchrun(replica: unknown): boolean {
   const container = trainingContainer(isObject(replica) ? replica.template : undefined);
-  return container !== undefined && torchrunArgsStart(commandLine(container)) !== undefined;
+  return container !== undefined && findTorchrun(container, '').launches.length > 0;
 }
 
 function checkReplica(job: Json, type: string, replica: unknown, injected: InjectedEnv): Problem[] {
