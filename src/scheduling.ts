@@ -48,13 +48,13 @@ export interface KueueTopologySlices {
    * The node label whose domains each slice fits into (`podset-slice-required-topology`).
    * @see https://kueue.sigs.k8s.io/docs/concepts/topology_aware_scheduling/
    */
-  readonly level: string;
+  readonly sliceLevel: string;
 
   /**
    * Pods per slice (`podset-slice-size`); must divide the pod set's pod count.
    * @see https://kueue.sigs.k8s.io/docs/concepts/topology_aware_scheduling/
    */
-  readonly size: number;
+  readonly sliceSize: number;
 }
 
 /**

@@ -45,7 +45,7 @@ describe('Kueue', () => {
       scheduling: Scheduling.kueue({
         queueName: 'team-a',
         topology: KueueTopology.preferred('cloud.google.com/gce-topology-block'),
-        workerTopology: KueueTopology.required('cloud.google.com/gce-topology-block', { level: 'cloud.google.com/gce-topology-host', size: 3 }),
+        workerTopology: KueueTopology.required('cloud.google.com/gce-topology-block', { sliceLevel: 'cloud.google.com/gce-topology-host', sliceSize: 3 }),
         groupPodSets: true,
       }),
     });
@@ -175,8 +175,8 @@ describe('bad input is refused where the job is built, naming the field', () => 
   test('a Master topology for a job without a Master, and a slice size that does not divide the pod set', () => {
     expect(buildElastic(Nnodes.fixed(2), { scheduling: Scheduling.kueue({ queueName: 'q', masterTopology: KueueTopology.unconstrained() }) }))
       .toThrow(new Error('scheduling.masterTopology: the job has no Master: use topology'));
-    expect(build({ scheduling: Scheduling.kueue({ queueName: 'q', workerTopology: KueueTopology.required('block', { level: 'host', size: 2 }) }) }))
-      .toThrow(new Error('scheduling.workerTopology.slices.size: 2 must be a whole number that divides the 3 pods of pod set "worker"'));
+    expect(build({ scheduling: Scheduling.kueue({ queueName: 'q', workerTopology: KueueTopology.required('block', { sliceLevel: 'host', sliceSize: 2 }) }) }))
+      .toThrow(new Error('scheduling.workerTopology.sliceSize: 2 must be a whole number that divides the 3 pods of pod set "worker"'));
   });
 
   test('a schedule timeout that is not whole seconds', () => {

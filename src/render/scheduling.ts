@@ -124,8 +124,8 @@ function topologyAnnotations(kueue: NonNullable<Scheduling['_options']['kueue']>
   const forPodSet = (podSet: string) => kueue[fieldFor(podSet)];
   for (const [podSet, count] of Object.entries(shape.podSets)) {
     const slices = forPodSet(podSet)?.slices;
-    if (slices && (!Number.isInteger(slices.size) || slices.size < 1 || count % slices.size !== 0)) {
-      throw new Error(`scheduling.${fieldFor(podSet)}.slices.size: ${slices.size} must be a whole number that divides the ${count} pods of pod set ${JSON.stringify(podSet)}`);
+    if (slices && (!Number.isInteger(slices.sliceSize) || slices.sliceSize < 1 || count % slices.sliceSize !== 0)) {
+      throw new Error(`scheduling.${fieldFor(podSet)}.sliceSize: ${slices.sliceSize} must be a whole number that divides the ${count} pods of pod set ${JSON.stringify(podSet)}`);
     }
   }
   return (podSet, group) => {
@@ -135,8 +135,8 @@ function topologyAnnotations(kueue: NonNullable<Scheduling['_options']['kueue']>
       const key = KUEUE_TOPOLOGY_ANNOTATIONS[topology.mode as 'required' | 'preferred' | 'unconstrained'];
       annotations[key] = topology.level ?? 'true';
       if (topology.slices) {
-        annotations[KUEUE_TOPOLOGY_ANNOTATIONS.sliceLevel] = topology.slices.level;
-        annotations[KUEUE_TOPOLOGY_ANNOTATIONS.sliceSize] = String(topology.slices.size);
+        annotations[KUEUE_TOPOLOGY_ANNOTATIONS.sliceLevel] = topology.slices.sliceLevel;
+        annotations[KUEUE_TOPOLOGY_ANNOTATIONS.sliceSize] = String(topology.slices.sliceSize);
       }
     }
     if (kueue.groupPodSets) annotations[KUEUE_TOPOLOGY_ANNOTATIONS.group] = group;
