@@ -95,3 +95,36 @@ export const KAI_SCHEDULER_NAME = 'kai-scheduler';
 export const KAI_QUEUE_LABEL = 'kai.scheduler/queue';
 /** The training operator's flag that turns gang scheduling on, naming the scheduler. */
 export const GANG_SCHEDULER_FLAG = '--gang-scheduler-name';
+
+/** Kubeflow Trainer v2 (the release whose CRDs `schemas/` holds): its API group and version. */
+export const TRAINER_VERSION = 'v2.3.0';
+export const TRAINER_GROUP = 'trainer.kubeflow.org';
+export const TRAINER_API_VERSION = `${TRAINER_GROUP}/v1alpha1`;
+export const TRAINJOB_KIND = 'TrainJob';
+export const TRAINING_RUNTIME_KIND = 'TrainingRuntime';
+export const CLUSTER_TRAINING_RUNTIME_KIND = 'ClusterTrainingRuntime';
+/** The runtime kind a TrainJob's `runtimeRef` names when it names none. */
+export const DEFAULT_RUNTIME_KIND = CLUSTER_TRAINING_RUNTIME_KIND;
+/** The replicated job of a runtime's JobSet that trains, and its container, into which the torch plugin injects `PET_*`. */
+export const TRAINER_JOB_NAME = 'node';
+export const TRAINER_CONTAINER_NAME = 'node';
+/** The label that marks a replicated job's role; the torch plugin looks for the value `trainer`. */
+export const ANCESTOR_STEP_LABEL = 'trainer.kubeflow.org/trainjob-ancestor-step';
+export const ANCESTOR_TRAINER = 'trainer';
+/** The other ancestor steps, whose replicated jobs and containers bear these names. */
+export const INITIALIZER_STEPS = ['dataset-initializer', 'model-initializer'];
+/** The runtime label the SDK reads to know a runtime's framework. */
+export const FRAMEWORK_LABEL = 'trainer.kubeflow.org/framework';
+export const TORCH_FRAMEWORK = 'torch';
+/** The port the torch plugin gives the `node` container and writes as `PET_MASTER_PORT`. */
+export const TRAINER_MASTER_PORT = 29500;
+/** What the torch plugin injects into the `node` container; the webhook refuses them in `trainer.env`. */
+export const TRAINER_RESERVED_ENV = ['PET_NNODES', 'PET_NPROC_PER_NODE', 'PET_NODE_RANK', 'PET_MASTER_ADDR', 'PET_MASTER_PORT'];
+/** The pod annotation holding a pod's index in its Job, from which the torch plugin reads `PET_NODE_RANK`. */
+export const JOB_COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** The TrainJob's `managedBy` values the CRD admits; the first is the default. */
+export const TRAINJOB_MANAGERS = ['trainer.kubeflow.org/trainjob-controller', 'kueue.x-k8s.io/multikueue'];
+/** The manager Kueue gives its own runtime patch. */
+export const KUEUE_PATCH_MANAGER = 'kueue.x-k8s.io/manager';
+/** The runtime template annotation from which Trainer's Volcano plugin reads the queue of the PodGroup. */
+export const VOLCANO_QUEUE_ANNOTATION = 'scheduling.volcano.sh/queue-name';

@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { UnusableInputError } from './problem';
 
-type JsonObject = { [key: string]: unknown };
+export type JsonObject = { [key: string]: unknown };
 
 /** The validators of a PyTorchJob and of the PodTemplateSpec embedded in it; also the exports of the compiled module. */
 export interface Validators {
@@ -79,28 +79,39 @@ const OBJECT_META_SCHEMA: JsonObject = {
 /** Where the replica's PodTemplateSpec sits in the job schema. */
 const TEMPLATE_PATH = ['properties', 'spec', 'properties', 'pytorchReplicaSpecs', 'additionalProperties', 'properties', 'template'];
 
-function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function firstLine(error: unknown): string {
+export function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0];
 }
 
-function openApiSchema(crdText: string, file: string): JsonObject {
+/** Which CRD a file must hold: its group, kind and served version. */
+export interface CrdIdentity {
+  readonly group: string;
+  readonly kind: string;
+  readonly version: string;
+}
+
+const PYTORCHJOB_CRD: CrdIdentity = { group: 'kubeflow.org', kind: 'PyTorchJob', version: CRD_VERSION };
+
+/** The `openAPIV3Schema` of a CRD's version, or an error naming the CRD the file should have been. */
+export function openApiSchema(crdText: string, file: string, expected: CrdIdentity = PYTORCHJOB_CRD): JsonObject {
+  const what = `the ${expected.kind} CRD`;
   let crd: unknown;
   try {
     crd = parse(crdText);
   } catch (error) {
-    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: not one YAML document (${firstLine(error)})`);
+    throw new UnusableInputError(`${file}: is not ${what}: not one YAML document (${firstLine(error)})`);
   }
   const versions = isJsonObject(crd) && isJsonObject(crd.spec) && Array.isArray(crd.spec.versions) ? crd.spec.versions : [];
-  const version: unknown = versions.find((v: unknown) => isJsonObject(v) && v.name === CRD_VERSION);
+  const version: unknown = versions.find((v: unknown) => isJsonObject(v) && v.name === expected.version);
   const schema = isJsonObject(version) && isJsonObject(version.schema) ? version.schema.openAPIV3Schema : undefined;
   const names = isJsonObject(crd) && isJsonObject(crd.spec) && isJsonObject(crd.spec.names) ? crd.spec.names : {};
-  if (!isJsonObject(crd) || crd.kind !== 'CustomResourceDefinition' || (crd.spec as JsonObject).group !== 'kubeflow.org'
-    || names.kind !== 'PyTorchJob' || !isJsonObject(schema)) {
-    throw new UnusableInputError(`${file}: is not the PyTorchJob CRD (kubeflow.org, kind PyTorchJob, with a ${CRD_VERSION} schema)`);
+  if (!isJsonObject(crd) || crd.kind !== 'CustomResourceDefinition' || (crd.spec as JsonObject).group !== expected.group
+    || names.kind !== expected.kind || !isJsonObject(schema)) {
+    throw new UnusableInputError(`${file}: is not ${what} (${expected.group}, kind ${expected.kind}, with a ${expected.version} schema)`);
   }
   return schema;
 }
@@ -118,9 +129,11 @@ function openApiSchema(crdText: string, file: string): JsonObject {
  * Descriptions are dropped: they are most of the CRD's bytes, and the compiled
  * code embeds the schema it was compiled from.
  */
-function strictify(schema: JsonObject): JsonObject {
+export function strictify(schema: JsonObject): JsonObject {
   const out: JsonObject = { ...schema };
   delete out.description;
+  // CEL rules are evaluated apart (rules/cel.ts): ajv does not know them.
+  delete out['x-kubernetes-validations'];
 
   if (schema['x-kubernetes-int-or-string'] === true) {
     // The CRD spells this as `anyOf: [{type: integer}, {type: string}]`. A single
@@ -148,7 +161,8 @@ function strictify(schema: JsonObject): JsonObject {
   return out;
 }
 
-function pyTorchJobSchema(openApi: JsonObject): JsonObject {
+/** The strict schema of a whole object of a CRD, its apiVersion and kind pinned and its metadata typed. */
+export function objectSchema(openApi: JsonObject, expected: CrdIdentity): JsonObject {
   const strict = strictify(openApi);
   const properties = isJsonObject(strict.properties) ? strict.properties : {};
   return {
@@ -157,18 +171,18 @@ function pyTorchJobSchema(openApi: JsonObject): JsonObject {
     // a standalone check must pin them or a TFJob would pass as a PyTorchJob.
     properties: {
       ...properties,
-      apiVersion: { type: 'string', const: `kubeflow.org/${CRD_VERSION}` },
-      kind: { type: 'string', const: 'PyTorchJob' },
+      apiVersion: { type: 'string', const: `${expected.group}/${expected.version}` },
+      kind: { type: 'string', const: expected.kind },
       metadata: OBJECT_META_SCHEMA,
     },
     required: ['apiVersion', 'kind', 'metadata', ...(Array.isArray(strict.required) ? strict.required : [])],
   };
 }
 
-type Objects = Map<string, { readonly id: string; readonly schema: JsonObject }>;
+export type Objects = Map<string, { readonly id: string; readonly schema: JsonObject }>;
 
 /** The id among `objects` of a schema, its parts hoisted: one id per distinct schema. */
-function define(schema: JsonObject, objects: Objects): string {
+export function define(schema: JsonObject, objects: Objects): string {
   const hoisted = hoistObjects(schema, objects);
   const key = JSON.stringify(hoisted);
   const object = objects.get(key) ?? { id: `object${objects.size}`, schema: hoisted };
@@ -182,7 +196,7 @@ function define(schema: JsonObject, objects: Objects): string {
  * inlining the whole tree: the parts the pod spec repeats (container, probe, affinity term …) are compiled once, and
  * V8 compiles, on first call, only the functions that the object being checked reaches.
  */
-function hoistObjects(schema: JsonObject, objects: Objects): JsonObject {
+export function hoistObjects(schema: JsonObject, objects: Objects): JsonObject {
   const refer = (sub: unknown): unknown => {
     if (!isJsonObject(sub)) return sub;
     return isJsonObject(sub.properties) ? { $ref: define(sub, objects) } : hoistObjects(sub, objects);
@@ -196,20 +210,33 @@ function hoistObjects(schema: JsonObject, objects: Objects): JsonObject {
   return out;
 }
 
-/** An ajv instance holding a CRD's strict schemas, and their ids in it. */
-function strictAjv(crdText: string, file: string, code?: CodeOptions): { ajv: Ajv; ids: { [name in keyof Validators]: string } } {
-  const strict = pyTorchJobSchema(openApiSchema(crdText, file));
-  // strict: false because the schema carries `x-kubernetes-*` extension keywords. inlineRefs: false keeps every
-  // referenced schema in a function of its own. ajv-formats defines the OpenAPI formats the CRD uses (int32 with its
-  // range, int64, date-time).
+/**
+ * An ajv instance for strict CRD schemas. strict: false because the schema carries `x-kubernetes-*` extension
+ * keywords. inlineRefs: false keeps every referenced schema in a function of its own. ajv-formats defines the
+ * OpenAPI formats the CRDs use (int32 with its range, int64, date-time).
+ */
+export function newAjv(code?: CodeOptions): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: true, inlineRefs: false, validateSchema: false, code });
   addFormats(ajv);
-  // Checked here, whole, rather than by addSchema: its message would list every error of every branch, and the
-  // paths would be those of the parts instead of where they are in the CRD.
+  return ajv;
+}
+
+/**
+ * Checks a schema, whole, rather than by addSchema: its message would list every error of every branch, and the
+ * paths would be those of the parts instead of where they are in the CRD.
+ */
+export function checkSchema(ajv: Ajv, strict: JsonObject): void {
   if (!ajv.validateSchema(strict)) {
     const [first] = ajv.errors ?? [];
     throw new Error(`openAPIV3Schema${first?.instancePath ?? ''} ${first?.message ?? 'is not a schema'}`);
   }
+}
+
+/** An ajv instance holding a CRD's strict schemas, and their ids in it. */
+function strictAjv(crdText: string, file: string, code?: CodeOptions): { ajv: Ajv; ids: { [name in keyof Validators]: string } } {
+  const strict = objectSchema(openApiSchema(crdText, file), PYTORCHJOB_CRD);
+  const ajv = newAjv(code);
+  checkSchema(ajv, strict);
   const template = TEMPLATE_PATH.reduce<unknown>((node, key) => (isJsonObject(node) ? node[key] : undefined), strict);
   if (!isJsonObject(template)) {
     throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: no PodTemplateSpec schema at ${TEMPLATE_PATH.join('.')}`);
