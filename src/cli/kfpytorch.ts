@@ -115,7 +115,8 @@ function buildProgram(setStatus: (status: number) => void): Command {
 
   program.command('describe')
     .summary('show what jobs will be on a cluster')
-    .description('Show what each training job will be on a cluster: pods, processes, GPUs, CPU and memory per pod, what a quota must admit, world size and rendezvous.')
+    .description('Show what each training job will be on a cluster: pods, processes, GPUs, CPU and memory per pod, what a quota must admit, world size and rendezvous; '
+      + 'for a job written for Kueue, Volcano, scheduler-plugins or KAI, the pod sets the queue sees with their requests, and what the operator must be started with.')
     .argument('<FILE|DIR...>', 'YAML files, and folders searched for .yaml and .yml files')
     .option('--job <NAME>', 'the one job to describe')
     .addOption(formatOption('describe', ['text', 'mermaid']))

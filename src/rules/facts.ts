@@ -85,6 +85,10 @@ export const KUEUE_TOPOLOGY_ANNOTATIONS = {
 } as const;
 /** Kueue's name for the pod set of a batch/v1 Job; a PyTorchJob's are its replica types in lower case. */
 export const KUEUE_JOB_POD_SET = 'main';
+/** The Kueue integration (an entry of `integrations.frameworks`) that admits PyTorchJobs; off by default since Kueue v0.19. */
+export const KUEUE_PYTORCHJOB_FRAMEWORK = 'kubeflow.org/pytorchjob';
+/** The Kueue integration that admits batch/v1 Jobs; on by default. */
+export const KUEUE_BATCH_JOB_FRAMEWORK = 'batch/job';
 /** The scheduler name of Volcano, which the operator's `--gang-scheduler-name=volcano` also gives the pods. */
 export const VOLCANO_SCHEDULER_NAME = 'volcano';
 /** The name a scheduler-plugins install (its Helm chart) gives the second scheduler that runs coscheduling. */

@@ -1,4 +1,5 @@
 import { isPyTorchJob } from './manifests';
+import { describeScheduling, formatQuantities, SchedulingSummary } from './scheduling';
 import { formatTable } from './table';
 import { replicaCount, trainingPort } from '../rules/operator-env';
 import { gpuCount, trainingContainer } from '../rules/pod-template';
@@ -43,10 +44,17 @@ export interface JobSummary {
   readonly totalGpus: string;
   /** Elastic jobs only. */
   readonly quota?: QuotaSummary;
+  /** The queue or gang scheduler the job is written for, and what it sees; undefined when the job names none. */
+  readonly scheduling?: SchedulingSummary;
 }
 
 /** Summarizes a PyTorchJob or single-node torchrun Job. */
 export function describeJob(job: Json): JobSummary {
+  const scheduling = describeScheduling(job);
+  return scheduling === undefined ? describeTraining(job) : { ...describeTraining(job), scheduling };
+}
+
+function describeTraining(job: Json): JobSummary {
   const name = String(job.metadata?.name ?? '(no name)');
   if (!isPyTorchJob(job)) {
     const container = trainingContainer(job.spec?.template) ?? {};
@@ -134,7 +142,23 @@ export function formatSummary(summary: JobSummary): string {
     `pods: ${summary.totalPods}   GPUs: ${summary.totalGpus}   world size: ${summary.worldSize}`,
     ...quota ? [`quota must admit: ${quota.pods} pods, ${quota.gpus} GPUs (${quota.reason})`] : [],
     `rendezvous: ${summary.rendezvous}`,
+    ...summary.scheduling ? formatScheduling(summary.scheduling) : [],
   ].join('\n') + '\n';
+}
+
+/** Each scheduler with what it needs, then the pod sets it sees and their total. */
+function formatScheduling(scheduling: SchedulingSummary): string[] {
+  const podSets = formatTable([
+    ['POD SET', 'PODS', 'REQUESTS/POD'],
+    ...scheduling.podSets.map(p => [p.name, String(p.pods), formatQuantities(p.requestsPerPod) || '-']),
+  ]);
+  const total = scheduling.total;
+  const admit = scheduling.schedulers.some(s => s.queues) ? 'queue quota must admit' : 'the gang needs at once';
+  return [
+    ...scheduling.schedulers.flatMap(s => [`scheduling: ${s.scheduler}: ${s.settings}`, `needs: ${s.needs}`]),
+    ...podSets,
+    `${admit}: ${[`${total.pods} ${total.pods === 1 ? 'pod' : 'pods'}`, formatQuantities(total.requests)].filter(part => part !== '').join(', ')}`,
+  ];
 }
 
 /** `8`, or `8 (gpu)` when torchrun counts the processes from the pod's GPUs. */
