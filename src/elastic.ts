@@ -118,7 +118,7 @@ export interface ElasticProps {
   readonly metrics?: Metric[];
 
   /**
-   * Cleanup, retries, deadlines, suspension and gang scheduling. A single-node job, a `batch/v1` Job,
+   * Cleanup, retries, deadlines and suspension (queues and gang scheduling are the job's `scheduling`). A single-node job, a `batch/v1` Job,
    * takes only the backoff limit, deadline, TTL and suspension.
    * @default - several nodes: clean-pod policy None, no deadline, no backoff limit; one node: backoff limit 6 (Kubernetes' own), no deadline
    * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/reference/distributed-training/

@@ -61,7 +61,7 @@ export interface RunPolicyProps {
   readonly backoffLimit?: number;
 
   /**
-   * Create the job suspended: no pods until `suspend` is set to false (Kueue admits jobs this way).
+   * Create the job suspended: no pods until `suspend` is set to false. Not needed for Kueue, whose webhook suspends the jobs it queues.
    * @default - not written (not suspended)
    * @see https://kueue.sigs.k8s.io/docs/tasks/run/kubeflow/pytorchjobs/
    */

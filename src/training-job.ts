@@ -135,10 +135,15 @@ export abstract class TrainingJob extends Construct {
   }
 
   private amendMap<K extends 'env' | 'nodeSelector' | 'podLabels' | 'podAnnotations'>(field: K, method: string, key: string, value: NonNullable<PodOptions[K]>[string]): void {
-    if (this.props[field]?.[key] !== undefined || this.amendments[field]?.[key] !== undefined) {
+    // Own keys only: every plain object inherits `constructor`, `valueOf` and the like, which are valid keys too.
+    if (hasKey(this.props[field], key) || hasKey(this.amendments[field], key)) {
       throw new Error(`${method}: ${JSON.stringify(key)} is already set on this job: each key is set once, so that the order of amendments does not matter`);
     }
     this.amendments = { ...this.amendments, [field]: { ...this.amendments[field], [key]: value } };
     this.object?.invalidate();
   }
+}
+
+function hasKey(map: object | undefined, key: string): boolean {
+  return map !== undefined && Object.prototype.hasOwnProperty.call(map, key);
 }
