@@ -129,6 +129,35 @@ describe('KAI', () => {
   });
 });
 
+describe('every integration on every target: the PyTorchJob, the elastic PyTorchJob and the single-node Job', () => {
+  /** What each controller reads: the job's labels, every pod's scheduler name and labels, and the operator's scheduling policy. */
+  function seen(job: Json): Json {
+    const templates: Json[] = job.kind === 'Job' ? [job.spec.template] : Object.values(job.spec.pytorchReplicaSpecs).map((r: any) => r.template);
+    const [first, ...others] = templates;
+    for (const other of others) expect({ scheduler: other.spec.schedulerName, labels: other.metadata?.labels }).toEqual({ scheduler: first.spec.schedulerName, labels: first.metadata?.labels });
+    return { jobLabels: job.metadata.labels, schedulerName: first.spec.schedulerName, podLabels: first.metadata?.labels, schedulingPolicy: job.spec.runPolicy?.schedulingPolicy };
+  }
+  const targets: Array<[string, (scheduling: Scheduling) => Json, number]> = [
+    ['PyTorchJob of 4 pods', scheduling => pytorchJob({ scheduling }), 4],
+    ['elastic PyTorchJob of 2 to 2 nodes', scheduling => elasticJob(Nnodes.fixed(2), { scheduling }), 2],
+    ['single-node Job', scheduling => elasticJob(Nnodes.fixed(1), { scheduling }), 0],
+  ];
+  const cases: Array<[string, () => Scheduling, (gang: number) => Json]> = [
+    ['Kueue', () => Scheduling.kueue({ queueName: 'team-a', priorityClass: 'high' }),
+      () => ({ jobLabels: { 'kueue.x-k8s.io/queue-name': 'team-a', 'kueue.x-k8s.io/priority-class': 'high' } })],
+    ['Volcano', () => Scheduling.volcano(),
+      gang => ({ schedulerName: 'volcano', schedulingPolicy: gang > 0 ? { minAvailable: gang } : undefined })],
+    ['coscheduling', () => Scheduling.coscheduling(),
+      gang => ({ schedulerName: 'scheduler-plugins-scheduler', schedulingPolicy: gang > 0 ? { minAvailable: gang } : undefined })],
+    ['KAI', () => Scheduling.kai({ queue: 'team-a' }),
+      () => ({ jobLabels: { 'kai.scheduler/queue': 'team-a' }, schedulerName: 'kai-scheduler', podLabels: { 'kai.scheduler/queue': 'team-a' } })],
+  ];
+  test.each(cases.flatMap(([name, scheduling, expected]) => targets.map(([target, build, gang]) => [name, target, scheduling, build, expected(gang)] as const)))(
+    '%s on a %s', (_name, _target, scheduling, build, expected) => {
+      expect(seen(build(scheduling()))).toEqual({ jobLabels: undefined, schedulerName: undefined, podLabels: undefined, schedulingPolicy: undefined, ...expected });
+    });
+});
+
 describe('bad input is refused where the job is built, naming the field', () => {
   const build = (props: Partial<PyTorchJobProps>) => () => new PyTorchJob(Testing.chart(), 'job', { image: IMAGE, worker: new Worker({ replicas: 3 }), ...props });
   const buildElastic = (nnodes: Nnodes, props: Partial<PyTorchElasticJobProps>) => () => new PyTorchElasticJob(Testing.chart(), 'job',
