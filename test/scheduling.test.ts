@@ -134,7 +134,7 @@ describe('every integration on every target: the PyTorchJob, the elastic PyTorch
   function seen(job: Json): Json {
     const templates: Json[] = job.kind === 'Job' ? [job.spec.template] : Object.values(job.spec.pytorchReplicaSpecs).map((r: any) => r.template);
     const [first, ...others] = templates;
-    const read = (template: Json) => ({ scheduler: template.spec.schedulerName, labels: template.metadata?.labels });
+    const read = (pod: Json) => ({ scheduler: pod.spec.schedulerName, labels: pod.metadata?.labels });
     for (const other of others) expect(read(other)).toEqual(read(first));
     return {
       jobLabels: job.metadata.labels,
@@ -159,7 +159,8 @@ describe('every integration on every target: the PyTorchJob, the elastic PyTorch
       () => ({ jobLabels: { 'kai.scheduler/queue': 'team-a' }, schedulerName: 'kai-scheduler', podLabels: { 'kai.scheduler/queue': 'team-a' } })],
   ];
   const nothing = { jobLabels: undefined, schedulerName: undefined, podLabels: undefined, schedulingPolicy: undefined };
-  const table = cases.flatMap(([name, scheduling, expected]) => targets.map(([target, build, gang]) => [name, target, scheduling, build, expected(gang)] as const));
+  const table = cases.flatMap(([name, scheduling, expected]) => targets
+    .map(([target, build, gang]) => [name, target, scheduling, build, expected(gang)] as const));
   test.each(table)('%s on a %s', (_name, _target, scheduling, build, expected) => {
     expect(seen(build(scheduling()))).toEqual({ ...nothing, ...expected });
   });
