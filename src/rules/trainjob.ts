@@ -1,0 +1,215 @@
+import {
+  ANCESTOR_STEP_LABEL, ANCESTOR_TRAINER, CLUSTER_TRAINING_RUNTIME_KIND, DEFAULT_RUNTIME_KIND, INITIALIZER_STEPS, TRAINER_CONTAINER_NAME, TRAINER_GROUP,
+  TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINER_RESERVED_ENV, TRAINING_RUNTIME_KIND, VOLCANO_SCHEDULER_NAME,
+} from './facts';
+import { checkMetadataMaps, MAX_LABEL_LENGTH } from './names';
+import { checkImages, checkPodTemplate, InjectedEnv } from './pod-template';
+import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+
+const WEBHOOK = ProblemKind.WEBHOOK;
+const SCHEMA = ProblemKind.SCHEMA;
+const OPERATIONAL = ProblemKind.OPERATIONAL;
+
+/** The TrainJob CRD's CEL name rules, with its messages. */
+const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAME_PATTERN_MESSAGE = 'metadata.name must match RFC 1035 DNS label format';
+const NAME_LENGTH_MESSAGE = 'metadata.name must be no more than 63 characters';
+/** The API server keeps at most the first 58 characters of `generateName` and appends 5 random characters. */
+const GENERATED_SUFFIX = 'xxxxx';
+
+/** Kubernetes' IsDomainPrefixedPath, which the webhook applies to `runtimePatches[].manager`. */
+const DOMAIN_PREFIXED_MESSAGE = 'must be a domain-prefixed path (such as "acme.io/foo")';
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_1123_SUBDOMAIN_MESSAGE = 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with '
+  + 'an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')';
+const HTTP_PATH = /^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/;
+
+/** The containers whose env a patch must not set: the trainer's and the initializers'. */
+const ENV_OWNED_CONTAINERS = [TRAINER_CONTAINER_NAME, ...INITIALIZER_STEPS];
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** The runtime a TrainJob names, as `runtimeRef` resolves it: its kind (by default ClusterTrainingRuntime) and name. */
+export function runtimeRefOf(job: Json): { kind: string; apiGroup: string; name: unknown } {
+  const ref: Json = isObject(job.spec?.runtimeRef) ? job.spec.runtimeRef : {};
+  return { kind: ref.kind ?? DEFAULT_RUNTIME_KIND, apiGroup: ref.apiGroup ?? TRAINER_GROUP, name: ref.name };
+}
+
+/** Whether a runtime manifest is the one a TrainJob names: same kind and name, and for a TrainingRuntime the same namespace. */
+export function isRuntimeOf(job: Json, runtime: Json): boolean {
+  const ref = runtimeRefOf(job);
+  if (runtime.kind !== ref.kind || runtime.metadata?.name !== ref.name) return false;
+  return ref.kind === CLUSTER_TRAINING_RUNTIME_KIND || (runtime.metadata?.namespace ?? 'default') === (job.metadata?.namespace ?? 'default');
+}
+
+/** The nodes a TrainJob runs: `trainer.numNodes`, else the runtime's `mlPolicy.numNodes`, else 1. */
+export function trainJobNodes(job: Json, runtime: Json | undefined): number {
+  const nodes = job.spec?.trainer?.numNodes ?? runtime?.spec?.mlPolicy?.numNodes ?? 1;
+  return isWholeNumber(nodes, 1) ? nodes : 1;
+}
+
+/**
+ * Every rule a TrainJob must satisfy (Kubeflow Trainer v2.3): the CRD's CEL name rules, the validating webhook's
+ * rules, and what the webhook lets through but the pods then trip over.
+ * @param runtime the runtime the TrainJob names, when it is known (in the same app, or the same files)
+ */
+export function checkTrainJob(job: Json, runtime?: Json): Problem[] {
+  const spec: Json = isObject(job.spec) ? job.spec : {};
+  const trainer: Json = isObject(spec.trainer) ? spec.trainer : {};
+  const problems = [...checkTrainJobName(job, runtime), ...checkMetadataMaps(job.metadata, 'metadata', SCHEMA)];
+  const ref = runtimeRefOf(job);
+  if (ref.apiGroup !== TRAINER_GROUP || ![TRAINING_RUNTIME_KIND, CLUSTER_TRAINING_RUNTIME_KIND].includes(ref.kind)) {
+    problems.push({ path: 'spec.runtimeRef', message: `unsupported runtime: ${ref.kind}.${ref.apiGroup}`, kind: WEBHOOK });
+  }
+  const reserved = [...new Set(list(trainer.env).map(env => (isObject(env) ? env.name : undefined)).filter(name => TRAINER_RESERVED_ENV.includes(name)))].sort();
+  if (reserved.length > 0) {
+    problems.push({ path: 'spec.trainer.env', message: `must not have reserved envs, invalid envs configured: [${reserved.join(' ')}]`, kind: WEBHOOK });
+  }
+  if (trainer.image !== undefined) problems.push(...checkImages([{ image: trainer.image }], 'spec.trainer', WEBHOOK).map(p => ({ ...p, path: 'spec.trainer.image' })));
+  if (trainer.numProcPerNode !== undefined && !isWholeNumber(trainer.numProcPerNode, 1)) {
+    problems.push({ path: 'spec.trainer.numProcPerNode', message: `${show(trainer.numProcPerNode)} must be a whole number of at least 1: torchrun starts no process on a node given 0`, kind: OPERATIONAL });
+  }
+  if (trainer.numNodes !== undefined && !isWholeNumber(trainer.numNodes, 1)) {
+    problems.push({ path: 'spec.trainer.numNodes', message: `${show(trainer.numNodes)} must be a whole number of at least 1`, kind: OPERATIONAL });
+  }
+  list(spec.runtimePatches).forEach((patch, i) => problems.push(...checkRuntimePatch(patch, `spec.runtimePatches[${i}]`, runtime)));
+  return problems;
+}
+
+function checkTrainJobName(job: Json, runtime: Json | undefined): Problem[] {
+  const metadata: Json = isObject(job.metadata) ? job.metadata : {};
+  const generated = metadata.name === undefined && typeof metadata.generateName === 'string';
+  const name: unknown = generated ? `${metadata.generateName.slice(0, MAX_LABEL_LENGTH - GENERATED_SUFFIX.length)}${GENERATED_SUFFIX}` : metadata.name;
+  const path = generated ? 'metadata.generateName' : 'metadata.name';
+  if (typeof name !== 'string') return [{ path, message: `${show(name)} is missing: a TrainJob needs a name`, kind: SCHEMA }];
+  const problems: Problem[] = [];
+  if (!NAME_PATTERN.test(name)) problems.push({ path, message: NAME_PATTERN_MESSAGE, kind: SCHEMA });
+  // size() counts code points.
+  if ([...name].length > MAX_LABEL_LENGTH) problems.push({ path, message: NAME_LENGTH_MESSAGE, kind: SCHEMA });
+  if (problems.length > 0) return problems;
+  // The JobSet names its pods' hosts <job>-node-0-<index>, which must be DNS labels too.
+  const host = `${name}-${TRAINER_JOB_NAME}-0-${trainJobNodes(job, runtime) - 1}`;
+  if (host.length > MAX_LABEL_LENGTH) {
+    problems.push({
+      path,
+      message: `${show(name)} is too long: the JobSet names the last pod's host ${show(host)}, ${host.length} characters, more than a DNS label's ${MAX_LABEL_LENGTH}`,
+      kind: OPERATIONAL,
+    });
+  }
+  return problems;
+}
+
+function checkManager(manager: unknown, path: string): Problem[] {
+  const value = typeof manager === 'string' ? manager : '';
+  const slash = value.indexOf('/');
+  const host = slash < 0 ? '' : value.slice(0, slash);
+  const rest = slash < 0 ? '' : value.slice(slash + 1);
+  if (host === '' || rest === '') return [{ path, message: DOMAIN_PREFIXED_MESSAGE, kind: WEBHOOK }];
+  if (host.length > 253 || !DNS_1123_SUBDOMAIN.test(host)) return [{ path, message: `${show(host)}: ${DNS_1123_SUBDOMAIN_MESSAGE}`, kind: WEBHOOK }];
+  if (!HTTP_PATH.test(rest)) return [{ path, message: `${show(rest)}: Invalid path`, kind: WEBHOOK }];
+  return [];
+}
+
+/** The names of a pod template's containers and init containers. */
+function containerNames(podSpec: unknown): string[] {
+  const spec: Json = isObject(podSpec) ? podSpec : {};
+  return [...list(spec.containers), ...list(spec.initContainers)].map(c => (isObject(c) ? c.name : undefined)).filter((n): n is string => typeof n === 'string');
+}
+
+function checkRuntimePatch(patch: unknown, path: string, runtime: Json | undefined): Problem[] {
+  if (!isObject(patch)) return [];
+  const problems = checkManager(patch.manager, `${path}.manager`);
+  const jobsPath = `${path}.trainingRuntimeSpec.template.spec.replicatedJobs`;
+  const runtimeJobs: Json[] = list(runtime?.spec?.template?.spec?.replicatedJobs).filter(isObject);
+  const runtimeName = runtime && `${runtime.kind} ${show(runtime.metadata?.name)}`;
+  list(patch.trainingRuntimeSpec?.template?.spec?.replicatedJobs).forEach((job, j) => {
+    if (!isObject(job)) return;
+    const jobPath = `${jobsPath}[${j}]`;
+    const target = runtimeJobs.find(candidate => candidate.name === job.name);
+    if (runtime && target === undefined) {
+      problems.push({
+        path: `${jobPath}.name`,
+        message: `${show(job.name)} is not a replicated job of ${runtimeName}, which has ${runtimeJobs.map(c => show(c.name)).join(', ') || 'none'}: `
+          + 'the v2.3 webhook lets the patch through, and the pods are never created',
+        kind: WEBHOOK,
+      });
+    }
+    const podSpec: Json = isObject(job.template?.spec?.template?.spec) ? job.template.spec.template.spec : {};
+    const known = target && containerNames(target.template?.spec?.template?.spec);
+    for (const field of ['containers', 'initContainers']) {
+      list(podSpec[field]).forEach((container, k) => {
+        if (!isObject(container)) return;
+        const containerPath = `${jobPath}.template.spec.template.spec.${field}[${k}]`;
+        if (known && !known.includes(container.name)) {
+          problems.push({
+            path: `${containerPath}.name`,
+            message: `${show(container.name)} is not a container of replicated job ${show(job.name)} of ${runtimeName}, which has ${known.map(show).join(', ') || 'none'}: `
+              + 'a patch cannot add a container, and the v2.3 webhook lets it through: the pods are never created',
+            kind: WEBHOOK,
+          });
+        }
+        if (container.env !== undefined && ENV_OWNED_CONTAINERS.includes(container.name)) {
+          problems.push({ path: `${containerPath}.env`, message: `must not be set in container ${show(container.name)}: the trainer's env is spec.trainer.env`, kind: WEBHOOK });
+        }
+      });
+    }
+  });
+  return problems;
+}
+
+/** What the torch plugin injects into the `node` container, with the values it takes (the rank and address differ per pod). */
+function torchEnv(): InjectedEnv {
+  return new Map(TRAINER_RESERVED_ENV.map(name => [name, new Set([name === 'PET_MASTER_PORT' ? String(TRAINER_MASTER_PORT) : '*'])]));
+}
+
+/**
+ * Rules for a TrainingRuntime or ClusterTrainingRuntime with a torch policy: the runtime webhook's (an ancestor job
+ * has one replica and its container), what the torch plugin needs to inject its variables, the gang scheduling
+ * that the runtime's template must name a scheduler for, and the pod template as the API server will see it.
+ */
+export function checkTrainingRuntime(runtime: Json): Problem[] {
+  const spec: Json = isObject(runtime.spec) ? runtime.spec : {};
+  const problems = checkMetadataMaps(runtime.metadata, 'metadata', SCHEMA);
+  const jobs = list(spec.template?.spec?.replicatedJobs);
+  let trainerJobs = 0;
+  jobs.forEach((job, i) => {
+    if (!isObject(job)) return;
+    const path = `spec.template.spec.replicatedJobs[${i}]`;
+    const step = job.template?.metadata?.labels?.[ANCESTOR_STEP_LABEL];
+    const template = job.template?.spec?.template;
+    const names = containerNames(template?.spec);
+    if (step === ANCESTOR_TRAINER || INITIALIZER_STEPS.includes(step)) {
+      if ((job.replicas ?? 1) !== 1) problems.push({ path: `${path}.replicas`, message: `${show(job.replicas)}: always must be 1`, kind: WEBHOOK });
+      const required = step === ANCESTOR_TRAINER ? TRAINER_CONTAINER_NAME : step;
+      if (!names.includes(required)) problems.push({ path: `${path}.template.spec.template.spec.containers`, message: `must contain the required container for the ancestor: ${step}`, kind: WEBHOOK });
+    }
+    if (step === ANCESTOR_TRAINER) trainerJobs++;
+    const podSpec: Json = isObject(template?.spec) ? template.spec : {};
+    problems.push(...checkImages(list(podSpec.containers), `${path}.template.spec.template.spec.containers`, OPERATIONAL));
+    problems.push(...checkPodTemplate(template, `${path}.template.spec.template`, step === ANCESTOR_TRAINER ? torchEnv() : new Map(),
+      { ports: { [TRAINER_CONTAINER_NAME]: [{ containerPort: TRAINER_MASTER_PORT, protocol: 'TCP' }] } }));
+    problems.push(...checkGangScheduler(spec.podGroupPolicy, podSpec.schedulerName, `${path}.template.spec.template.spec.schedulerName`));
+  });
+  if (isObject(spec.mlPolicy?.torch) && trainerJobs === 0) {
+    problems.push({
+      path: 'spec.template.spec.replicatedJobs',
+      message: `no replicated job is labelled ${ANCESTOR_STEP_LABEL}: ${ANCESTOR_TRAINER}: the torch plugin injects PET_* into none, and torchrun runs each node alone`,
+      kind: OPERATIONAL,
+    });
+  }
+  return problems;
+}
+
+/** Trainer v2 makes the PodGroup but never sets a scheduler name: without one in the template, the default scheduler ignores the gang. */
+function checkGangScheduler(podGroupPolicy: unknown, schedulerName: unknown, path: string): Problem[] {
+  if (!isObject(podGroupPolicy)) return [];
+  if (isObject(podGroupPolicy.volcano) && schedulerName !== VOLCANO_SCHEDULER_NAME) {
+    return [{ path, message: `${show(schedulerName)} must be ${show(VOLCANO_SCHEDULER_NAME)} with podGroupPolicy.volcano: Trainer v2 sets no scheduler name, and the default scheduler ignores the PodGroup`, kind: OPERATIONAL }];
+  }
+  if (isObject(podGroupPolicy.coscheduling) && (schedulerName === undefined || schedulerName === 'default-scheduler')) {
+    return [{ path, message: `${show(schedulerName)} must name the scheduler that runs coscheduling with podGroupPolicy.coscheduling: Trainer v2 sets no scheduler name, and the default scheduler ignores the PodGroup`, kind: OPERATIONAL }];
+  }
+  return [];
+}
