@@ -18,3 +18,7 @@ export * from './training-job-props';
 export * from './volume';
 export * from './warnings';
 export * from './scheduling';
+export * from './job-target';
+export * from './runtime-patch';
+export * from './train-job';
+export * from './training-runtime';

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Elastic } from './elastic';
 import { Entrypoint } from './entrypoint';
+import { JobTargetKind } from './job-target';
 import type { PyTorchJobSpecElasticPolicy } from '../imports/kubeflow.org';
 import { addCheckedObject } from './render/checked-object';
 import { BATCH_JOB_GVK, PYTORCHJOB_GVK } from './render/gvk';
@@ -10,6 +11,7 @@ import { renderPodTemplate } from './render/pod-template';
 import { ReplicaSpecInput, replicaSpecRenderer } from './render/replica-spec';
 import { renderBatchRunPolicy, renderRunPolicy } from './render/run-policy';
 import { podSetOptions, renderScheduling, ScheduledJob, scheduledMetadata, scheduledOptions } from './render/scheduling';
+import { addTrainerObjects, checkTrainerElastic, checkTrainerPort, trainerProcesses, trainerTorchrunFlags, UNBUFFERED } from './render/trainer-target';
 import { TORCHRUN, torchrunFlags } from './render/torchrun';
 import { checkTrainingBatchJob } from './rules/batch-job';
 import { JOB_NAME_LABEL, KUEUE_JOB_POD_SET, OPERATOR_JOB_NAME_LABEL } from './rules/facts';
@@ -56,6 +58,28 @@ export class PyTorchElasticJob extends TrainingJob {
   public constructor(scope: Construct, id: string, props: PyTorchElasticJobProps) {
     super(scope, id, props);
     const elastic = this.elastic = props.elastic ?? new Elastic();
+    if (props.target?.kind === JobTargetKind.TRAINER_V2) {
+      checkTrainerElastic(elastic);
+      checkTrainerPort(props.port);
+      const numProcPerNode = trainerProcesses(elastic.nprocPerNode, 'elastic.nprocPerNode');
+      const objects = addTrainerObjects(this, {
+        target: props.target,
+        metadata: props.metadata,
+        numNodes: elastic.nnodes.max,
+        numProcPerNode,
+        image: props.image,
+        command: [...props.command ?? TORCHRUN, ...trainerTorchrunFlags(elastic), ...props.entrypoint.torchrunArgs],
+        args: props.args,
+        defaultEnv: () => [...(numProcPerNode ?? 1) > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' }] : [], UNBUFFERED],
+        runPolicy: elastic.runPolicy,
+        runPolicyField: 'elastic.runPolicy',
+        scheduling: props.scheduling,
+        podOptions: () => this._jobPodOptions(),
+        jobOptions: props,
+      });
+      this._setApiObject(objects.trainJob, objects.runtime);
+      return;
+    }
     if (elastic.isSingleNode && props.port !== undefined) {
       throw new Error(`port: ${props.port} has no use in a single-node job: torchrun --standalone rendezvouses inside the pod, on a port it picks`);
     }

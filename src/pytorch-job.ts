@@ -6,6 +6,8 @@ import { checkPlacementValues } from './render/placement';
 import { replicaSpecRenderer } from './render/replica-spec';
 import { renderRunPolicy } from './render/run-policy';
 import { podSetOptions, renderScheduling, scheduledMetadata, scheduledOptions } from './render/scheduling';
+import { JobTargetKind } from './job-target';
+import { addTrainerObjects, checkTrainerPort, mergedReplica, pytorchJobEnv, sameReplicas, trainerProcesses } from './render/trainer-target';
 import { Master, Worker } from './replica';
 import { OPERATOR_JOB_NAME_LABEL } from './rules/facts';
 import { checkPyTorchJob } from './rules/pytorchjob';
@@ -72,6 +74,29 @@ export class PyTorchJob extends TrainingJob {
     this.worker = props.worker;
     checkPlacementValues(this.master.props, 'master');
     checkPlacementValues(this.worker.props, 'worker');
+    if (props.target?.kind === JobTargetKind.TRAINER_V2) {
+      // One replicated job of alike nodes: the Master is node 0 of numNodes.
+      const shared = sameReplicas(this.master.props, this.worker.props);
+      checkTrainerPort(props.port);
+      const numNodes = this.master.replicas + this.worker.replicas;
+      const numProcPerNode = trainerProcesses(props.nprocPerNode, 'nprocPerNode');
+      const objects = addTrainerObjects(this, {
+        target: props.target,
+        metadata: props.metadata,
+        numNodes,
+        numProcPerNode,
+        image: shared.image ?? props.image,
+        defaultEnv: name => pytorchJobEnv(name, numNodes, numProcPerNode),
+        restartPolicy: shared.restartPolicy,
+        runPolicy: props.runPolicy,
+        runPolicyField: 'runPolicy',
+        scheduling: props.scheduling,
+        podOptions: () => mergedReplica(this._jobPodOptions(), shared),
+        jobOptions: mergedReplica(props, shared),
+      });
+      this._setApiObject(objects.trainJob, objects.runtime);
+      return;
+    }
     const podSuffix = `-${this.worker.replicas > 1 ? `worker-${this.worker.replicas - 1}` : 'master-0'}`;
     // Rendered now, not at synth: they depend on the props alone, so a bad value is refused where the job is built.
     const scheduled = renderScheduling(props.scheduling, {

@@ -1,4 +1,5 @@
 import { ApiObjectMetadata } from 'cdk8s';
+import { JobTarget } from './job-target';
 import { PodOptions } from './pod-options';
 import { Scheduling } from './scheduling';
 
@@ -25,4 +26,12 @@ export interface TrainingJobProps extends PodOptions {
    * @see https://www.kubeflow.org/docs/components/trainer/legacy-v1/user-guides/job-scheduling/
    */
   readonly scheduling?: Scheduling;
+
+  /**
+   * The controller the job is written for: the training operator's PyTorchJob (or a batch Job for one node), or
+   * Kubeflow Trainer v2.3's TrainJob with the runtime it runs on. What the target cannot express is refused.
+   * @default JobTarget.trainingOperator()
+   * @see https://www.kubeflow.org/docs/components/trainer/
+   */
+  readonly target?: JobTarget;
 }

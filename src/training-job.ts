@@ -7,6 +7,7 @@ import { CheckedApiObject } from './render/checked-object';
 import { fieldsOf, mergePodOptions } from './render/merge';
 import { checkPlacementValues } from './render/placement';
 import { TrainingJobProps } from './training-job-props';
+import { TrainingRuntimeBase } from './training-runtime';
 import { VolumeMount } from './volume';
 
 /**
@@ -18,6 +19,7 @@ export abstract class TrainingJob extends Construct {
   private readonly props: TrainingJobProps;
   private amendments: PodOptions = {};
   private object?: CheckedApiObject;
+  private runtime?: TrainingRuntimeBase;
 
   protected constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
@@ -120,9 +122,19 @@ export abstract class TrainingJob extends Construct {
     return Object.keys(this.amendments).length > 0 ? mergePodOptions(this.props, this.amendments, fieldsOf('amendments')) : this.props;
   }
 
+  /**
+   * The Trainer v2 runtime made for the job, written before its TrainJob; undefined for the training operator, or
+   * when the job runs on an existing runtime.
+   */
+  public get trainingRuntime(): TrainingRuntimeBase | undefined {
+    return this.runtime;
+  }
+
   /** @internal */
-  protected _setApiObject(apiObject: CheckedApiObject): void {
+  protected _setApiObject(apiObject: CheckedApiObject, runtime?: TrainingRuntimeBase): void {
     this.object = apiObject;
+    this.runtime = runtime;
+    if (runtime) apiObject.invalidates(runtime._checkedObject());
   }
 
   private amend(options: PodOptions, method: string): void {

@@ -27,6 +27,8 @@ export class CheckedApiObject extends ApiObject {
   private spec?: Json;
   /** Warnings already shown: each once, however often cdk8s validates the app. Made on the first warning. */
   private shownWarnings?: Set<string>;
+  /** Objects rendered from the same options (a TrainJob's runtime made for it). */
+  private rendersWith?: CheckedApiObject[];
 
   public constructor(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
     private readonly renderSpec: () => Json, private readonly check: (manifest: Json) => Problem[]) {
@@ -51,10 +53,21 @@ export class CheckedApiObject extends ApiObject {
     super.addJsonPatch(...ops);
   }
 
+  /** The object as it will be written, without checking it: for the checks of another object that refers to it. */
+  public manifest(): Json {
+    return this.write();
+  }
+
   /** Forgets the last check: called when the job is amended. */
   public invalidate(): void {
     this.validated = undefined;
     this.clean = false;
+    for (const other of this.rendersWith ?? []) other.invalidate();
+  }
+
+  /** Makes an amendment of this object forget the last check of another rendered from the same options too. */
+  public invalidates(other: CheckedApiObject): void {
+    (this.rendersWith ??= []).push(other);
   }
 
   /** The problems of the object as it will be written, reported on the construct that owns it. */

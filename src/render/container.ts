@@ -21,7 +21,7 @@ export function renderTrainingContainer(pod: PodModel): object {
   const mounts = sharedMemory.isEnabled ? [{ name: SharedMemory.VOLUME_NAME, mountPath: SHARED_MEMORY_PATH }] : [];
   mounts.push(...renderMounts(options.volumeMounts));
   return pruned({
-    name: TRAINING_CONTAINER_NAME,
+    name: pod.containerName ?? TRAINING_CONTAINER_NAME,
     image: pod.image,
     imagePullPolicy: options.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
     command: pod.command ?? options.command,

@@ -43,7 +43,7 @@ const MERGE_RULES: { readonly [K in keyof Required<PodOptions>]: MergeRule } = {
   dnsConfig: 'replace',
 };
 
-const POD_OPTION_NAMES = Object.keys(MERGE_RULES) as Array<keyof PodOptions>;
+export const POD_OPTION_NAMES = Object.keys(MERGE_RULES) as Array<keyof PodOptions>;
 
 /** Whether `options` sets any pod option (a replica that sets none shares the job's pod template). */
 export function setsPodOptions(options: PodOptions): boolean {

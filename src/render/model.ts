@@ -35,6 +35,8 @@ export interface PodModel {
   readonly ports?: ContainerPortJson[];
   /** The pod's restart policy, which a PyTorchJob leaves to the operator and a Job requires. */
   readonly restartPolicy?: string;
+  /** The training container's name, which the controller looks it up by. */
+  readonly containerName?: string;
   /** Labels that the controller puts on every pod of this job, and nothing else does: "the pods of this job". */
   readonly ownPods: { readonly [label: string]: string };
 }
