@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { JobTargetKind } from './job-target';
 import { NprocPerNode } from './nproc-per-node';
 import { addCheckedObject } from './render/checked-object';
 import { PYTORCHJOB_GVK } from './render/gvk';
@@ -6,7 +7,6 @@ import { checkPlacementValues } from './render/placement';
 import { replicaSpecRenderer } from './render/replica-spec';
 import { renderRunPolicy } from './render/run-policy';
 import { podSetOptions, renderScheduling, scheduledMetadata, scheduledOptions } from './render/scheduling';
-import { JobTargetKind } from './job-target';
 import { addTrainerObjects, checkTrainerPort, mergedReplica, pytorchJobEnv, sameReplicas, trainerProcesses } from './render/trainer-target';
 import { Master, Worker } from './replica';
 import { OPERATOR_JOB_NAME_LABEL } from './rules/facts';

@@ -150,7 +150,14 @@ export class TrainJob extends Construct {
     this.object = addTrainJobObject(this, metadata, numNodes ?? 1, () => props.runtime, () => ({
       runtime: props.runtime,
       trainer: {
-        image: props.image, command: props.command, args: props.args, env: props.env, numNodes, numProcPerNode: nproc, requests: props.requests, limits: props.limits,
+        image: props.image,
+        command: props.command,
+        args: props.args,
+        env: props.env,
+        numNodes,
+        numProcPerNode: nproc,
+        requests: props.requests,
+        limits: props.limits,
       },
       patches,
       suspend: props.suspend,

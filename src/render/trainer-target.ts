@@ -7,10 +7,10 @@ import { fieldsOf, mergePodOptions } from './merge';
 import { EnvVar } from './model';
 import { pruned } from './pruned';
 import { scheduledOptions } from './scheduling';
+import { renderRdzvConf } from './torchrun';
 import {
   jobRestartPolicy, renderRuntimePatch, renderTrainer, renderTrainerScheduling, RuntimeModel, TrainerModel, withoutTrainerFields,
 } from './trainjob';
-import { renderRdzvConf } from './torchrun';
 import { wholeSeconds } from './units';
 import { Elastic } from '../elastic';
 import { JobTarget } from '../job-target';

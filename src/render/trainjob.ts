@@ -139,7 +139,8 @@ export function renderRuntimePatch(manager: string, replicatedJob: string, optio
   for (const [name, reason] of Object.entries(NOT_PATCHABLE)) {
     if (isSet((options as { [key: string]: unknown })[name])) throw new Error(`${field}.${name}: ${reason}`);
   }
-  const withShm: PodOptions = { ...options, sharedMemory: options.sharedMemory ?? (sharedMemoryByDefault ? SharedMemory.enabled() : SharedMemory.disabled()) };
+  const sharedMemory = options.sharedMemory ?? (sharedMemoryByDefault ? SharedMemory.enabled() : SharedMemory.disabled());
+  const withShm: PodOptions = { ...options, sharedMemory };
   const pod: PodModel = { options: withShm, image: '', containerName: TRAINER_CONTAINER_NAME, ownPods: {} };
   const placement = renderPlacement(pod) as Json;
   const container = renderTrainingContainer(pod) as Json;
@@ -150,13 +151,18 @@ export function renderRuntimePatch(manager: string, replicatedJob: string, optio
     volumes: nonEmpty(renderVolumes(withShm)),
     containers: Object.keys(containerPatch!).length > 1 ? [containerPatch] : undefined,
     imagePullSecrets: nonEmpty((options.imagePullSecrets ?? []).map(secret => ({ name: secret.name }))),
-    securityContext: pruned({ runAsUser: security.runAsUser, runAsGroup: security.runAsGroup, fsGroup: security.fsGroup, runAsNonRoot: security.runAsNonRoot }),
+    securityContext: pruned({
+      runAsUser: security.runAsUser, runAsGroup: security.runAsGroup, fsGroup: security.fsGroup, runAsNonRoot: security.runAsNonRoot,
+    }),
     nodeSelector: placement.nodeSelector,
     affinity: placement.affinity,
     tolerations: placement.tolerations,
     terminationGracePeriodSeconds: placement.terminationGracePeriodSeconds,
   });
-  const metadata = pruned({ labels: options.podLabels && { ...options.podLabels }, annotations: options.podAnnotations && { ...options.podAnnotations } });
+  const metadata = pruned({
+    labels: options.podLabels && { ...options.podLabels },
+    annotations: options.podAnnotations && { ...options.podAnnotations },
+  });
   return {
     manager,
     trainingRuntimeSpec: {
@@ -197,7 +203,8 @@ export function renderTrainerScheduling(scheduling: Scheduling | undefined, numN
   const scheduled = renderScheduling(scheduling, { podSets: { [TRAINER_JOB_NAME]: numNodes }, batchJob: false, jobOptions, replicaOptions: {} });
   const annotations = scheduled.podSetAnnotations(TRAINER_JOB_NAME, TRAINER_JOB_NAME);
   const podOptions: PodOptions = { ...scheduled.podOptions, podAnnotations: annotations };
-  const policy = (scheduled.schedulingPolicy ?? {}) as { queue?: string; priorityClass?: string; minResources?: object; scheduleTimeoutSeconds?: number };
+  type GangPolicy = { queue?: string; priorityClass?: string; minResources?: object; scheduleTimeoutSeconds?: number };
+  const policy = (scheduled.schedulingPolicy ?? {}) as GangPolicy;
   if (policy.minResources !== undefined) {
     throw new Error(`${field}.minResources: Trainer v2.3 makes the PodGroup's minResources the sum of the pods' requests: it cannot be given`);
   }
@@ -213,7 +220,8 @@ export function renderTrainerScheduling(scheduling: Scheduling | undefined, numN
     };
   }
   if (scheduling.kind === SchedulerKind.COSCHEDULING) {
-    return { jobLabels: scheduled.jobLabels, podOptions, podGroupPolicy: { coscheduling: pruned({ scheduleTimeoutSeconds: policy.scheduleTimeoutSeconds }) ?? {} } };
+    const coscheduling = pruned({ scheduleTimeoutSeconds: policy.scheduleTimeoutSeconds }) ?? {};
+    return { jobLabels: scheduled.jobLabels, podOptions, podGroupPolicy: { coscheduling } };
   }
   return { jobLabels: scheduled.jobLabels, podOptions };
 }

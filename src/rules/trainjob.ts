@@ -1,6 +1,6 @@
 import {
-  ANCESTOR_STEP_LABEL, ANCESTOR_TRAINER, CLUSTER_TRAINING_RUNTIME_KIND, DEFAULT_RUNTIME_KIND, INITIALIZER_STEPS, TRAINER_CONTAINER_NAME, TRAINER_GROUP,
-  TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINER_RESERVED_ENV, TRAINING_RUNTIME_KIND, VOLCANO_SCHEDULER_NAME,
+  ANCESTOR_STEP_LABEL, ANCESTOR_TRAINER, CLUSTER_TRAINING_RUNTIME_KIND, DEFAULT_RUNTIME_KIND, INITIALIZER_STEPS, TRAINER_CONTAINER_NAME,
+  TRAINER_GROUP, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINER_RESERVED_ENV, TRAINING_RUNTIME_KIND, VOLCANO_SCHEDULER_NAME,
 } from './facts';
 import { checkMetadataMaps, MAX_LABEL_LENGTH } from './names';
 import { checkImages, checkPodTemplate, InjectedEnv } from './pod-template';
@@ -63,7 +63,8 @@ export function checkTrainJob(job: Json, runtime?: Json): Problem[] {
   if (ref.apiGroup !== TRAINER_GROUP || ![TRAINING_RUNTIME_KIND, CLUSTER_TRAINING_RUNTIME_KIND].includes(ref.kind)) {
     problems.push({ path: 'spec.runtimeRef', message: `unsupported runtime: ${ref.kind}.${ref.apiGroup}`, kind: WEBHOOK });
   }
-  const reserved = [...new Set(list(trainer.env).map(env => (isObject(env) ? env.name : undefined)).filter(name => TRAINER_RESERVED_ENV.includes(name)))].sort();
+  const envNames = list(trainer.env).map(env => (isObject(env) ? env.name : undefined));
+  const reserved = [...new Set(envNames.filter(name => TRAINER_RESERVED_ENV.includes(name)))].sort();
   if (reserved.length > 0) {
     problems.push({ path: 'spec.trainer.env', message: `must not have reserved envs, invalid envs configured: [${reserved.join(' ')}]`, kind: WEBHOOK });
   }
