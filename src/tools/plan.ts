@@ -1,3 +1,4 @@
+import { Restarter } from './backoff';
 import { operatorEnv, replicaCount } from '../rules/operator-env';
 import { trainingContainer } from '../rules/pod-template';
 import { isObject, Json, UnusableInputError } from '../rules/problem';
@@ -16,6 +17,10 @@ export interface PodPlan {
   readonly env: ReadonlyArray<[string, string]>;
   /** What happens when the process fails: a replica restart policy, or the Job pod's. */
   readonly restartPolicy: string;
+  /** Who would restart the pod on a cluster, which decides the wait before it runs again. */
+  readonly restarter: Restarter;
+  /** The `pytorch` container's `resources`, as written. */
+  readonly resources: Json;
 }
 
 /** How the job's outcome is decided. */
@@ -62,6 +67,7 @@ export interface MissingValue {
 export function planJob(job: Json, provided: { readonly [name: string]: string }, ports: LocalPorts): JobPlan {
   const name = String(job.metadata?.name ?? '');
   const missing: MissingValue[] = [];
+  for (const [variable, value] of Object.entries(provided)) refuseNul(`${variable}=${value}`, `--env ${JSON.stringify(variable)}`);
   const plan = job.kind === 'PyTorchJob' ? planPyTorchJob(job, name, provided, ports, missing) : planBatchJob(job, name, provided, missing);
   if (missing.length > 0) {
     throw new UnusableInputError(`${missing.map(m => `${m.name} (${m.source})`).join(', ')}: no value on this machine: pass it with --env NAME=VALUE`);
@@ -76,16 +82,21 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
   for (const type of ['Master', 'Worker']) {
     const replica = replicaSpecs[type];
     if (!isObject(replica)) continue;
-    const container = requireTrainingContainer(replica.template, `${type} replica`);
-    const containerEnv = resolveEnv(container, provided, missing);
+    const owner = `${type} replica`;
+    const container = requireTrainingContainer(replica.template, owner);
+    const containerEnv = resolveEnv(container, provided, missing, owner);
+    const argv = podCommand(container, owner);
+    const restartPolicy = replica.restartPolicy ?? 'OnFailure';
     for (let index = 0; index < replicaCount(replica); index++) {
       const injected = operatorEnv(job, type, index)
         .map(({ name: variable, value }): [string, string] => [variable, localValue(variable, value, ports)]);
       pods.push({
         name: `${type.toLowerCase()}-${index}`,
-        argv: podCommand(container, `${type} replica`),
+        argv,
         env: [...containerEnv, ...injected],
-        restartPolicy: replica.restartPolicy ?? 'OnFailure',
+        restartPolicy,
+        restarter: restartPolicy === 'ExitCode' ? Restarter.TRAINING_OPERATOR : Restarter.KUBELET,
+        resources: resourcesOf(container),
       });
     }
   }
@@ -104,10 +115,19 @@ function planPyTorchJob(job: Json, name: string, provided: Json, ports: LocalPor
 function planBatchJob(job: Json, name: string, provided: Json, missing: MissingValue[]): JobPlan {
   const template = job.spec?.template;
   const container = requireTrainingContainer(template, 'Job');
+  const restartPolicy = template.spec.restartPolicy ?? 'Never';
   return {
     kind: 'Job',
     name,
-    pods: [{ name: 'job-0', argv: podCommand(container, 'Job'), env: resolveEnv(container, provided, missing), restartPolicy: template.spec.restartPolicy ?? 'Never' }],
+    pods: [{
+      name: 'job-0',
+      argv: podCommand(container, 'Job'),
+      env: resolveEnv(container, provided, missing, 'Job'),
+      restartPolicy,
+      // Under OnFailure the kubelet restarts the container in place; under Never the Job controller makes a new pod.
+      restarter: restartPolicy === 'Never' ? Restarter.JOB_CONTROLLER : Restarter.KUBELET,
+      resources: resourcesOf(container),
+    }],
     success: SuccessRule.ALL_PODS,
     // The Job controller's own default.
     backoffLimit: job.spec?.backoffLimit ?? 6,
@@ -126,14 +146,27 @@ function podCommand(container: Json, owner: string): string[] {
   if (!Array.isArray(container.command) || container.command.length === 0) {
     throw new UnusableInputError(`the ${owner}'s "pytorch" container has no command: the image's own entry point cannot run on this machine`);
   }
-  return commandLine(container).map(String);
+  const command = container.command.length;
+  const argv = commandLine(container).map(String);
+  argv.forEach((arg, i) => refuseNul(arg, `the ${owner}'s "pytorch" container: ${i < command ? `command[${i}]` : `args[${i - command}]`}`));
+  return argv;
+}
+
+function resourcesOf(container: Json): Json {
+  return isObject(container.resources) ? container.resources : {};
+}
+
+/** A NUL character ends a C string: no process can be given one in an argument or a variable. */
+function refuseNul(text: string, where: string): void {
+  if (text.includes('\u0000')) throw new UnusableInputError(`${where} holds a NUL character, which no process can be given`);
 }
 
 /** The container's variables, with the user's values for those the cluster would fill in. */
-function resolveEnv(container: Json, provided: Json, missing: MissingValue[]): Array<[string, string]> {
+function resolveEnv(container: Json, provided: Json, missing: MissingValue[], owner: string): Array<[string, string]> {
   const env: Array<[string, string]> = [];
-  for (const variable of Array.isArray(container.env) ? container.env : []) {
+  for (const [i, variable] of (Array.isArray(container.env) ? container.env : []).entries()) {
     if (!isObject(variable)) continue;
+    refuseNul(`${variable.name}=${variable.value ?? ''}`, `the ${owner}'s "pytorch" container: env[${i}]`);
     if (variable.name in provided) {
       env.push([variable.name, String(provided[variable.name])]);
     } else if (variable.valueFrom === undefined) {
