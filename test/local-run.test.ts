@@ -7,9 +7,10 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { EnvValue, Secret } from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
 import {
-  Elastic, Entrypoint, Master, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchJob, RestartPolicy, RunPolicy, Worker,
+  Elastic, Entrypoint, GpuResource, Master, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchJob, RestartPolicy, RunPolicy, Worker,
 } from '../src';
 import { CliRun, kfpytorch } from './support/cli';
+import { Json } from '../src/rules/problem';
 import { LocalRunOptions, LocalRunResult, runLocally } from '../src/tools/runner';
 
 /*
@@ -28,12 +29,18 @@ const ALLREDUCE = path.join(FIXTURES, 'allreduce.py');
 const TRAIN = path.join(FIXTURES, 'local-run', 'train.py');
 /** A pod that writes its PID files and sleeps, or fails on purpose (see the script). */
 const SLEEPER = path.join(FIXTURES, 'local-run', 'sleeper.py');
+/** A pod that leaves behind a process which ignores SIGTERM and holds none of its output (see the script). */
+const LEAVES_CHILD = path.join(FIXTURES, 'local-run', 'leaves-child.py');
 const CLI = path.join(ROOT, 'bin', 'kfpytorch');
 const COMPILED_CLI = path.join(ROOT, 'lib', 'src', 'cli', 'kfpytorch.js');
+/** The command from the TypeScript sources, for a real process to signal (see the file). */
+const SOURCE_CLI = path.join(__dirname, 'support', 'kfpytorch-from-source.ts');
 const IMAGE = 'pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime';
 /** How long the sleeping pods would run if nothing stopped them. */
 const SLEEP_SECONDS = 60;
 const TIMEOUT_MS = 120_000;
+/** The first restart's wait in the tests that are not about the back-off. */
+const QUICK_RESTART_MS = 100;
 
 /** A line of an all-reduce fixture, in the runner's log: `[pod] rank=R world=W sum=S`. */
 const RANK_LINE = /rank=(\d+) world=(\d+) sum=(\d+)/g;
@@ -99,6 +106,11 @@ function machineEnv(): { [name: string]: string } {
   return { PET_REDIRECTS: '2', PET_TEE: '2', PET_LOG_DIR: path.join(tmp, 'torchelastic'), PYTHONDONTWRITEBYTECODE: '1' };
 }
 
+/** The same, as arguments of `kfpytorch run`. */
+function machineEnvArgs(): string[] {
+  return Object.entries(machineEnv()).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+}
+
 /** A stream that keeps what is written to it, synchronously. */
 class Collector extends Writable {
   public text = '';
@@ -119,7 +131,13 @@ async function run(file: string, options: Partial<LocalRunOptions> = {}): Promis
   const output = new Collector();
   const started = Date.now();
   const result = await runLocally({
-    files: [file], gracePeriodMs: 1000, output, ...options, env: { ...machineEnv(), ...options.env },
+    files: [file],
+    gracePeriodMs: 1000,
+    restartDelayMs: QUICK_RESTART_MS,
+    output,
+    errorOutput: output,
+    ...options,
+    env: { ...machineEnv(), ...options.env },
   });
   return { result, log: output.text, elapsedMs: Date.now() - started };
 }
@@ -137,9 +155,9 @@ function rankReports(log: string): Array<{ pod: string; rank: number; world: num
   return reports.sort((a, b) => a.rank - b.rank);
 }
 
-/** The summary row of a pod: name, exit code, restarts. */
+/** The summary row of a pod: name, exit code, restarts, then the time waited in back-off and the duration. */
 function summaryRow(pod: string, exitCode: number | string, restarts: number): RegExp {
-  return new RegExp(`^${pod}\\s+${exitCode}\\s+${restarts}\\s+\\d+\\.\\d s$`, 'm');
+  return new RegExp(`^${pod}\\s+${exitCode}\\s+${restarts}\\s+\\d+\\.\\d s\\s+\\d+\\.\\d s$`, 'm');
 }
 
 /** The PIDs the sleeper fixture wrote, by file name (`<rank>.pid`, `<rank>.child.pid`). */
@@ -196,6 +214,50 @@ function processesMentioning(text: string): number[] {
       return false;
     }
   });
+}
+
+/** A word on the command line of what the leaves-child fixture leaves behind, unique to the test. */
+function childMarker(): string {
+  return `left-behind-${path.basename(tmp)}`;
+}
+
+/** Running processes (zombies have ended) of a process group, found in /proc. */
+function processGroupMembers(groupId: number): number[] {
+  return fs.readdirSync('/proc').filter(entry => /^\d+$/.test(entry)).map(Number).filter(pid => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(group) === groupId && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Checks, at once, that every pod process the leaves-child fixture recorded is gone, with what it left behind: by
+ * PID, by process group, and by the marker on the command line of what was left behind.
+ */
+function expectNoSurvivor(ranks: string[]): void {
+  const pids = pidFiles();
+  expect(Object.keys(pids).sort()).toEqual(ranks.flatMap(rank => [`${rank}.child.pid`, `${rank}.pid`]).sort());
+  for (const rank of ranks) {
+    const [main, child] = [pids[`${rank}.pid`], pids[`${rank}.child.pid`]];
+    expect({ rank, main: running(main), child: running(child), groups: [...processGroupMembers(main), ...processGroupMembers(child)] })
+      .toEqual({ rank, main: false, child: false, groups: [] });
+  }
+  expect(processesMentioning(childMarker())).toEqual([]);
+  expect(processesMentioning(tmp)).toEqual([]);
+}
+
+/**
+ * Signals the runner running in this test. Jest gives a test's modules a `process` object of their own, on which the
+ * runner's handlers are registered and which a real signal would not reach: emitting the signal calls them as it
+ * would. The tests of the spawned command send real ones.
+ */
+function deliver(signal: NodeJS.Signals): void {
+  expect(process.listenerCount(signal)).toBeGreaterThan(0);
+  process.emit(signal, signal);
 }
 
 /** Waits until `condition` holds, polling; fails with `what` after `timeoutMs`. */
@@ -270,7 +332,7 @@ describe('a PyTorchJob with a Master and Workers', () => {
 
     expect(result).toMatchObject({ succeeded: true, reason: expect.stringMatching(/master-0/) });
     expect(result.pods).toEqual(['master-0', 'worker-0', 'worker-1'].map(name => ({
-      name, exitCode: 0, restarts: 0, durationMs: expect.any(Number),
+      name, exitCode: 0, restarts: 0, backoffMs: 0, durationMs: expect.any(Number),
     })));
     expect(rankReports(log)).toEqual([
       { pod: 'master-0', rank: 0, world: 3, sum: 3 },
@@ -325,7 +387,7 @@ describe('a PyTorchJob with a Master and Workers', () => {
       expect(result.pods.map(pod => [pod.name, pod.exitCode, pod.restarts])).toEqual([
         ['master-0', 0, 0], ['worker-0', 0, 0], ['worker-1', 0, 1],
       ]);
-      expect(log).toMatch(/^\[worker-1\] exited 3: restarting \(1 of 2\)$/m);
+      expect(log).toMatch(/^\[worker-1\] exited 3: restarting in 0\.1 s \(1 of 2\)$/m);
       expect(rankReports(log).map(r => [r.pod, r.rank, r.world, r.sum])).toEqual([
         ['master-0', 0, 3, 3], ['worker-0', 1, 3, 3], ['worker-1', 2, 3, 3],
       ]);
@@ -381,20 +443,27 @@ describe('what a pod sees and how its end is reported', () => {
     expect(result.reason).toMatch(/exited 134 under restart policy Never/);
   }, TIMEOUT_MS);
 
-  test('the caller\'s own distributed variables do not reach the pods; the rest of its environment does', async () => {
+  test('the caller\'s own distributed variables and devices do not reach the pods; torchrun\'s output settings and the rest do', async () => {
     const file = writeManifests(chart => new PyTorchJob(chart, 'job', {
       metadata: { name: 'env' },
       image: IMAGE,
-      command: ['/bin/sh', '-c', 'echo "rdzv=${PET_RDZV_ID-unset} local=${LOCAL_RANK-unset} world=$WORLD_SIZE home=${HOME:+set}"'],
+      command: ['/bin/sh', '-c', 'echo "rdzv=${PET_RDZV_ID-unset} local=${LOCAL_RANK-unset} world=$WORLD_SIZE home=${HOME:+set}"'
+        + ' "redirects=${PET_REDIRECTS-unset} tee=${PET_TEE-unset} cuda=[${CUDA_VISIBLE_DEVICES-unset}] hip=${HIP_VISIBLE_DEVICES-unset}"'],
       worker: new Worker(),
     }));
     const saved = { ...process.env };
-    Object.assign(process.env, { PET_RDZV_ID: 'from-the-shell', LOCAL_RANK: '5', WORLD_SIZE: '99' });
+    Object.assign(process.env, {
+      PET_RDZV_ID: 'from-the-shell', LOCAL_RANK: '5', WORLD_SIZE: '99', PET_REDIRECTS: '1', PET_TEE: '1', CUDA_VISIBLE_DEVICES: '3', HIP_VISIBLE_DEVICES: '1',
+    });
     try {
-      const { result, log } = await run(file, { gracePeriodMs: 10_000 });
+      // Not through run(), which passes the tests' own PET_REDIRECTS and PET_TEE: the shell's are the ones that reach the pods.
+      const output = new Collector();
+      const result = await runLocally({ files: [file], output, errorOutput: output });
+      const log = output.text;
       expect(result.succeeded).toBe(true);
-      expect(log).toMatch(/^\[master-0\] rdzv=unset local=unset world=2 home=set$/m);
-      expect(log).toMatch(/^\[worker-0\] rdzv=unset local=unset world=2 home=set$/m);
+      for (const pod of ['master-0', 'worker-0']) {
+        expect(log).toMatch(new RegExp(`^\\[${pod}\\] rdzv=unset local=unset world=2 home=set redirects=1 tee=1 cuda=\\[\\] hip=unset$`, 'm'));
+      }
     } finally {
       process.env = saved;
     }
@@ -635,6 +704,409 @@ describe('kfpytorch run (main)', () => {
       expectRefused(await kfpytorch('run', file), /list\.yaml.*not a mapping/);
     });
   });
+});
+
+describe('no process a pod started outlives the pod or the run', () => {
+  /** How each run below ends, and how it should be reported. */
+  interface ExitPath {
+    readonly name: string;
+    /** What each rank does once it has left its process behind (the fixture's THEN_<RANK>); the others wait. */
+    readonly then?: { [rank: string]: string };
+    readonly ignoreTerm?: boolean;
+    readonly workerRestart?: RestartPolicy;
+    readonly runPolicy?: RunPolicy;
+    /** Signals sent to the runner once both pods have started, 300 ms apart. */
+    readonly signals?: NodeJS.Signals[];
+    readonly reason: RegExp;
+  }
+
+  const exitPaths: ExitPath[] = [
+    { name: 'the job succeeds', then: { 0: 'exit 0', 1: 'exit 0' }, reason: /master-0 succeeded/ },
+    { name: 'a pod fails', then: { 1: 'exit 1' }, workerRestart: RestartPolicy.NEVER, reason: /worker-0 exited 1/ },
+    { name: 'the deadline passes', runPolicy: new RunPolicy({ activeDeadline: Duration.seconds(2) }), reason: /deadline/ },
+    { name: 'Ctrl-C', signals: ['SIGINT'], reason: /interrupted/ },
+    { name: 'SIGTERM', signals: ['SIGTERM'], reason: /interrupted/ },
+    { name: 'a second Ctrl-C, the pods ignoring SIGTERM', ignoreTerm: true, signals: ['SIGINT', 'SIGINT'], reason: /interrupted/ },
+  ];
+
+  /** A Master and a Worker, each leaving behind a process that ignores SIGTERM and has let go of the pod's output. */
+  function leavesChildJob(chart: Chart, exitPath: ExitPath, newSession: boolean) {
+    new PyTorchJob(chart, 'job', {
+      metadata: { name: 'leaves-child' },
+      image: IMAGE,
+      command: [PYTHON, LEAVES_CHILD],
+      env: Object.fromEntries(Object.entries({
+        PID_DIR: path.join(tmp, 'pids'),
+        MARKER: childMarker(),
+        NEW_SESSION: newSession ? '1' : '0',
+        IGNORE_TERM: exitPath.ignoreTerm ? '1' : '0',
+        EXPECT_PIDS: '2',
+        ...Object.fromEntries(Object.entries(exitPath.then ?? {}).map(([rank, then]) => [`THEN_${rank}`, then])),
+      }).map(([name, value]) => [name, EnvValue.fromValue(value)])),
+      master: new Master({ restartPolicy: exitPath.workerRestart }),
+      worker: new Worker({ restartPolicy: exitPath.workerRestart }),
+      runPolicy: exitPath.runPolicy,
+    });
+  }
+
+  describe.each([
+    ['in the pod\'s process group', false],
+    ['in a session of its own (setsid)', true],
+  ])('a left-behind process %s', (_where, newSession) => {
+    test.each(exitPaths)('is gone when the run ends: $name', async exitPath => {
+      const file = writeManifests(chart => leavesChildJob(chart, exitPath, newSession));
+      const output = new Collector();
+      const started = Date.now();
+      const job = runLocally({ files: [file], output, errorOutput: output, gracePeriodMs: 10_000, env: machineEnv() });
+      if (exitPath.signals) {
+        await waitFor(() => /^\[master-0\] started/m.test(output.text) && /^\[worker-0\] started/m.test(output.text), 'both pods to start', 30_000);
+        for (const signal of exitPath.signals) {
+          deliver(signal);
+          await new Promise(resolve => setTimeout(resolve, 300));
+        }
+      }
+      const result = await job;
+
+      expect(result.succeeded).toBe(exitPath.then?.[0] === 'exit 0');
+      expect(result.reason).toMatch(exitPath.reason);
+      // Nothing waited for the 10 s grace period: the left-behind processes were killed with their pods.
+      if (exitPath.name !== 'the job succeeds') expect(Date.now() - started).toBeLessThan(10_000);
+      expectNoSurvivor(['0', '1']);
+    }, TIMEOUT_MS);
+  });
+
+  test('what a pod left behind dies when the pod ends, while the job runs on', async () => {
+    const file = writeManifests(chart => leavesChildJob(chart, { name: 'worker ends', then: { 1: 'exit 0' }, reason: /./ }, false));
+    const output = new Collector();
+    const job = runLocally({ files: [file], output, errorOutput: output, env: machineEnv() });
+    try {
+      await waitFor(() => pidFiles()['1.pid'] !== undefined && !exists(pidFiles()['1.pid']), 'worker-0 to end', 30_000);
+      await waitFor(() => !running(pidFiles()['1.child.pid']), 'what worker-0 left behind to die', 2000);
+      expect(processGroupMembers(pidFiles()['1.pid'])).toEqual([]);
+      expect(running(pidFiles()['0.child.pid'])).toBe(true);
+    } finally {
+      deliver('SIGINT');
+    }
+    expect(await job).toMatchObject({ succeeded: false, reason: expect.stringMatching(/interrupted/) });
+    expectNoSurvivor(['0', '1']);
+  }, TIMEOUT_MS);
+});
+
+describe('restarts back off as on a cluster', () => {
+  /** A Master that waits and a Worker that fails at once, appending the time of each of its starts to `starts`. */
+  function crashingWorker(chart: Chart, starts: string, restartPolicy: RestartPolicy, failure = 'exit 1', backoffLimit?: number) {
+    new PyTorchJob(chart, 'job', {
+      metadata: { name: 'crashes' },
+      image: IMAGE,
+      command: ['/bin/sh', '-c', `if [ "$RANK" = 1 ]; then date +%s%3N >> ${starts}; ${failure}; fi; exec sleep ${SLEEP_SECONDS}`],
+      worker: new Worker({ restartPolicy }),
+      runPolicy: new RunPolicy({ backoffLimit }),
+    });
+  }
+
+  test('a pod that fails at once waits the first delay before its restart, then twice as long each time', async () => {
+    const starts = path.join(tmp, 'starts');
+    const file = writeManifests(chart => crashingWorker(chart, starts, RestartPolicy.ON_FAILURE, 'exit 1', 3));
+
+    const { result, log } = await run(file, { restartDelayMs: 300 });
+
+    const times = fs.readFileSync(starts, 'utf8').trim().split('\n').map(Number);
+    const waits = times.slice(1).map((time, i) => time - times[i]);
+    // At least each wait, in order, however loaded the machine (the clock of `date` is read in whole milliseconds).
+    expect(waits).toHaveLength(3);
+    [300, 600, 1200].forEach((least, i) => expect({ restart: i + 1, waited: waits[i] >= least - 1 }).toEqual({ restart: i + 1, waited: true }));
+    const restartLines = log.split('\n').filter(line => line.startsWith('[worker-0] exited'));
+    expect(restartLines).toEqual([
+      '[worker-0] exited 1: restarting in 0.3 s (1 of 3)',
+      '[worker-0] exited 1: restarting in 0.6 s (2 of 3)',
+      '[worker-0] exited 1: restarting in 1.2 s (3 of 3)',
+    ]);
+    expect(result).toMatchObject({ succeeded: false, reason: expect.stringMatching(/backoff limit 3/) });
+    const worker = result.pods.find(pod => pod.name === 'worker-0')!;
+    expect(worker).toMatchObject({ exitCode: 1, restarts: 3 });
+    expect(worker.backoffMs).toBeGreaterThanOrEqual(2100);
+    const backoffColumn = /^worker-0\s+1\s+3\s+(\d+\.\d) s\s+\d+\.\d s$/m.exec(log);
+    expect(Number(backoffColumn?.[1])).toBeGreaterThanOrEqual(2.1);
+  }, TIMEOUT_MS);
+
+  test('by default the first restart waits the kubelet\'s 10 s, and Ctrl-C does not wait it out', async () => {
+    const file = writeManifests(chart => crashingWorker(chart, path.join(tmp, 'starts'), RestartPolicy.ON_FAILURE));
+    const output = new Collector();
+    const started = Date.now();
+    const job = runLocally({ files: [file], output, errorOutput: output, env: machineEnv() });
+
+    await waitFor(() => /^\[worker-0\] exited 1: restarting in 10\.0 s \(1 of unlimited\)$/m.test(output.text), 'the first restart', 30_000);
+    deliver('SIGINT');
+    const result = await job;
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.reason).toMatch(/interrupted/);
+    const worker = result.pods.find(pod => pod.name === 'worker-0')!;
+    expect(worker).toMatchObject({ exitCode: 1, restarts: 0 });
+    expect(worker.backoffMs).toBeGreaterThan(0);
+    expect(worker.backoffMs).toBeLessThan(10_000);
+    expect(output.text).toMatch(summaryRow('worker-0', 1, 0));
+  }, TIMEOUT_MS);
+
+  test('a pod the training operator makes again (ExitCode, 137) restarts at once, as a new pod has no back-off', async () => {
+    const starts = path.join(tmp, 'starts');
+    const file = writeManifests(chart => crashingWorker(chart, starts, RestartPolicy.EXIT_CODE, 'kill -KILL $$', 1));
+    const output = new Collector();
+    const started = Date.now();
+
+    const result = await runLocally({ files: [file], output, errorOutput: output, env: machineEnv(), gracePeriodMs: 1000 });
+
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output.text).toMatch(/^\[worker-0\] exited 137: restarting in 0\.0 s \(1 of 1\)$/m);
+    expect(result).toMatchObject({ succeeded: false, reason: expect.stringMatching(/worker-0 exited 137: backoff limit 1/) });
+    expect(fs.readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(2);
+  }, TIMEOUT_MS);
+
+  test('--restart-delay sets the first wait; it must be a number of seconds', async () => {
+    const file = writeManifests(chart => crashingWorker(chart, path.join(tmp, 'starts'), RestartPolicy.ON_FAILURE, 'exit 1', 1));
+
+    const { status, stdout } = await kfpytorch('run', file, '--restart-delay', '0.2', ...machineEnvArgs());
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/^\[worker-0\] exited 1: restarting in 0\.2 s \(1 of 1\)$/m);
+
+    for (const delay of ['soon', '-1', '']) {
+      expectRefused(await kfpytorch('run', file, '--restart-delay', delay), /--restart-delay .* is not a number of seconds/);
+    }
+  }, TIMEOUT_MS);
+});
+
+describe('GPUs are divided among the pods by their limits', () => {
+  const SHOW_DEVICES = 'echo "cuda=[${CUDA_VISIBLE_DEVICES-unset}] rocr=[${ROCR_VISIBLE_DEVICES-unset}] ze=[${ZE_AFFINITY_MASK-unset}]"';
+
+  /** A Master and two Workers that print the devices they are given. */
+  function gpuJob(chart: Chart, gpus: { master: number; worker: number }, resource = GpuResource.NVIDIA, workerResource = resource) {
+    new PyTorchJob(chart, 'job', {
+      metadata: { name: 'gpus' },
+      image: IMAGE,
+      command: ['/bin/sh', '-c', SHOW_DEVICES],
+      master: new Master({ limits: gpus.master > 0 ? { gpu: gpus.master, gpuResource: resource } : undefined }),
+      worker: new Worker({ replicas: 2, limits: gpus.worker > 0 ? { gpu: gpus.worker, gpuResource: workerResource } : undefined }),
+    });
+  }
+
+  /** What each pod printed: `cuda=[…] rocr=[…] ze=[…]`. */
+  function devices(stdout: string): { [pod: string]: string } {
+    return Object.fromEntries([...stdout.matchAll(/^\[([\w-]+)\] (cuda=.*)$/gm)].map(([, pod, line]) => [pod, line]));
+  }
+
+  /** Runs `body` with a fake `nvidia-smi` first on PATH, which prints `output` and exits with `status`. */
+  async function withNvidiaSmi(output: string, status: number, body: () => Promise<void>): Promise<void> {
+    const bin = path.join(tmp, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'nvidia-smi'), `#!/bin/sh\ncat <<'EOF'\n${output}\nEOF\nexit ${status}\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      await body();
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+
+  test('--gpus: each pod sees its own GPUs, as many as its limit; a pod without a limit sees none', async () => {
+    const file = writeManifests(chart => gpuJob(chart, { master: 2, worker: 1 }));
+
+    const { status, stdout, stderr } = await kfpytorch('run', file, '--gpus', 'GPU-a,GPU-b,GPU-c,GPU-d,GPU-e');
+
+    expect(status).toBe(0);
+    expect(stderr).toBe('GPUs (CUDA_VISIBLE_DEVICES): master-0 GPU-a,GPU-b; worker-0 GPU-c; worker-1 GPU-d\n');
+    expect(devices(stdout)).toEqual({
+      'master-0': 'cuda=[GPU-a,GPU-b] rocr=[unset] ze=[unset]',
+      'worker-0': 'cuda=[GPU-c] rocr=[unset] ze=[unset]',
+      'worker-1': 'cuda=[GPU-d] rocr=[unset] ze=[unset]',
+    });
+
+    const cpuWorkers = writeManifests(chart => gpuJob(chart, { master: 1, worker: 0 }), 'cpu-workers.yaml');
+    const mixed = await kfpytorch('run', cpuWorkers, '--gpus', '0,1');
+    expect(devices(mixed.stdout)).toEqual({
+      'master-0': 'cuda=[0] rocr=[unset] ze=[unset]',
+      'worker-0': 'cuda=[] rocr=[unset] ze=[unset]',
+      'worker-1': 'cuda=[] rocr=[unset] ze=[unset]',
+    });
+  }, TIMEOUT_MS);
+
+  test.each([
+    ['AMD', GpuResource.AMD, (gpu: string) => `cuda=[unset] rocr=[${gpu}] ze=[unset]`],
+    ['Intel', GpuResource.INTEL, (gpu: string) => `cuda=[unset] rocr=[unset] ze=[${gpu}]`],
+  ])('%s GPUs are given through their own variable', async (_vendor, resource, given) => {
+    const file = writeManifests(chart => gpuJob(chart, { master: 0, worker: 1 }, resource));
+
+    const { status, stdout } = await kfpytorch('run', file, '--gpus', '1,2');
+
+    expect(status).toBe(0);
+    expect(devices(stdout)).toEqual({ 'master-0': 'cuda=[] rocr=[unset] ze=[unset]', 'worker-0': given('1'), 'worker-1': given('2') });
+  }, TIMEOUT_MS);
+
+  test('the GPUs nvidia-smi -L lists, by UUID, a GPU split into MIG slices giving its slices', async () => {
+    const file = writeManifests(chart => gpuJob(chart, { master: 1, worker: 1 }));
+    await withNvidiaSmi([
+      'GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-0f0e5b6c-0000-0000-0000-000000000000)',
+      'GPU 1: NVIDIA A100-SXM4-80GB (UUID: GPU-1f0e5b6c-0000-0000-0000-000000000000)',
+      '  MIG 3g.40gb     Device  0: (UUID: MIG-aaaa)',
+      '  MIG 3g.40gb     Device  1: (UUID: MIG-bbbb)',
+    ].join('\n'), 0, async () => {
+      const { status, stdout } = await kfpytorch('run', file);
+      expect(status).toBe(0);
+      expect(devices(stdout)).toEqual({
+        'master-0': 'cuda=[GPU-0f0e5b6c-0000-0000-0000-000000000000] rocr=[unset] ze=[unset]',
+        'worker-0': 'cuda=[MIG-aaaa] rocr=[unset] ze=[unset]',
+        'worker-1': 'cuda=[MIG-bbbb] rocr=[unset] ze=[unset]',
+      });
+    });
+  }, TIMEOUT_MS);
+
+  test('too few GPUs, or none, refuse the job before it starts; with --no-gpus it runs on CPU and says so', async () => {
+    const file = writeManifests(chart => gpuJob(chart, { master: 2, worker: 1 }));
+
+    expectRefused(await kfpytorch('run', file, '--gpus', '0,1,2'),
+      /^kfpytorch: PyTorchJob gpus asks for 4 nvidia\.com\/gpu, and --gpus names 3: name the GPUs with --gpus 0,1,…, or run it on CPU with --no-gpus\n$/);
+    await withNvidiaSmi('No devices were found', 6, async () => {
+      expectRefused(await kfpytorch('run', file), /asks for 4 nvidia\.com\/gpu, and nvidia-smi -L fails \(No devices were found\): .*--no-gpus/);
+
+      const { status, stdout, stderr } = await kfpytorch('run', file, '--no-gpus');
+      expect(status).toBe(0);
+      expect(stderr).toBe('PyTorchJob gpus asks for 4 nvidia.com/gpu: running on CPU (--no-gpus), with no GPU in any pod\n');
+      expect(Object.values(devices(stdout))).toEqual(Array(3).fill('cuda=[] rocr=[unset] ze=[unset]'));
+    });
+  }, TIMEOUT_MS);
+
+  test('a job that mixes kinds of GPU, or a --gpus list with a gap or a repeat, is refused', async () => {
+    const mixed = writeManifests(chart => gpuJob(chart, { master: 1, worker: 1 }, GpuResource.AMD, GpuResource.NVIDIA));
+    expectRefused(await kfpytorch('run', mixed, '--gpus', '0,1,2'), /asks for amd\.com\/gpu and nvidia\.com\/gpu: the runner gives one kind of GPU per run/);
+    expectRefused(await kfpytorch('run', mixed, '--gpus', '0,,1'), /--gpus "0,,1": an empty GPU ID/);
+    expectRefused(await kfpytorch('run', mixed, '--gpus', '0,1,0'), /--gpus "0,1,0": 0 is named twice/);
+  });
+});
+
+describe('what the runner checks before it starts anything', () => {
+  /** A PyTorchJob written by hand, with one container for both replicas. */
+  function handWritten(container: Json, workers: number | string = 1): string {
+    const replica = (replicas: number | string) => ({
+      replicas, restartPolicy: 'OnFailure', template: { spec: { containers: [{ name: 'pytorch', image: IMAGE, ...container }] } },
+    });
+    const file = path.join(tmp, 'hand-written.yaml');
+    fs.writeFileSync(file, stringify({
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: { name: 'by-hand' },
+      spec: { pytorchReplicaSpecs: { Master: replica(1), Worker: replica(workers) } },
+    }));
+    return file;
+  }
+
+  test('errors of the rules refuse the job, listed as kfpytorch validate lists them, with status 2', async () => {
+    const file = handWritten({ command: ['/bin/true'], env: [{ name: 'RANK=7', value: 'x' }] });
+
+    const { status, stdout, stderr } = await kfpytorch('run', file);
+
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')).toEqual([
+      ...['Master', 'Worker'].map(type => `${file}:1: spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].env[0].name: `
+        + '"RANK=7" is not an environment variable name: it must be non-empty printable ASCII without \'=\' (operational, error)'),
+      'kfpytorch: PyTorchJob by-hand: 2 error(s): nothing was started',
+      '',
+    ]);
+    expect(recordedPids()).toEqual([]);
+  });
+
+  test('warnings of the rules are shown and the job runs', async () => {
+    const file = handWritten({ command: ['/bin/true'], env: [{ name: 'WORLD_SIZE', value: '5' }] });
+
+    const { status, stderr } = await kfpytorch('run', file);
+
+    expect(stderr).toMatch(/^[^\n]+:1: spec\.pytorchReplicaSpecs\[Master\]\.template\.spec\.containers\[0\]\.env[^\n]*WORLD_SIZE[^\n]*\(\w+, warning\)$/m);
+    expect(status).toBe(0);
+  });
+
+  test('CPU and memory requests above this machine\'s give one line, and the job runs', async () => {
+    const file = handWritten({ command: ['/bin/true'], resources: { requests: { cpu: '1000', memory: '64Ti' } } });
+
+    const { status, stderr } = await kfpytorch('run', file);
+
+    expect(stderr).toMatch(new RegExp(`^note: the pods request 2000 CPUs and 131072\\.0 GiB of memory, and this machine has ${os.cpus().length} CPUs `
+      + 'and \\d+\\.\\d GiB: they share what there is\\n$'));
+    expect(status).toBe(0);
+  });
+
+  describe('input it cannot use: one line, status 2, nothing started', () => {
+    test.each([
+      ['a billion workers', () => handWritten({ command: ['/bin/true'] }, 1e9), [],
+        /PyTorchJob by-hand has 1000000001 pods, and a node runs at most 110 \(the kubelet's default maxPods\)/],
+      ['a NUL character in the command', () => handWritten({ command: ['/bin/sh', '-c', 'echo a\u0000b'] }), [],
+        /the Master replica's "pytorch" container: command\[2\] holds a NUL character, which no process can be given/],
+      ['a NUL character in an env value', () => handWritten({ command: ['/bin/true'], env: [{ name: 'A', value: 'x\u0000y' }] }), [],
+        /the Master replica's "pytorch" container: env\[0\] holds a NUL character/],
+      ['--workdir naming a file', () => handWritten({ command: ['/bin/true'] }), ['--workdir', '{file}'],
+        /hand-written\.yaml: cannot be the working directory: it is not a directory/],
+      ['--workdir naming nothing', () => handWritten({ command: ['/bin/true'] }), ['--workdir', '{file}.missing'],
+        /hand-written\.yaml\.missing: cannot be the working directory: ENOENT/],
+      ['a world larger than the machine holds', () => writeManifests(chart => new PyTorchElasticJob(chart, 'job', {
+        metadata: { name: 'huge' },
+        image: IMAGE,
+        command: [TORCHRUN],
+        entrypoint: Entrypoint.script(ALLREDUCE),
+        elastic: new Elastic({ nprocPerNode: NprocPerNode.count(100_000) }),
+      })), [], /Job huge starts 100000 processes, and this machine's \d+\.\d GiB holds at most \d+, at 256 MiB each/],
+    ])('%s', async (_name, write, args, problem) => {
+      const file = write();
+      expectRefused(await kfpytorch('run', file, ...args.map(arg => arg.replace('{file}', file))), problem);
+    });
+  });
+});
+
+describe('Debian\'s torch', () => {
+  test('a torchrun that fails for want of PET_REDIRECTS and PET_TEE is pointed to them', async () => {
+    requireTorch();
+    const file = writeManifests(chart => new PyTorchElasticJob(chart, 'job', {
+      metadata: { name: 'debian' },
+      image: IMAGE,
+      command: [TORCHRUN],
+      entrypoint: Entrypoint.script(ALLREDUCE),
+      elastic: new Elastic({ monitorInterval: Duration.seconds(1), runPolicy: new RunPolicy({ backoffLimit: 0 }) }),
+    }));
+    const output = new Collector();
+    const errors = new Collector();
+
+    // torchrun's defaults, written out: a shell may set others, which reach the pods.
+    const env = { PET_REDIRECTS: '0', PET_TEE: '0', PET_LOG_DIR: path.join(tmp, 'torchelastic') };
+    const result = await runLocally({ files: [file], output, errorOutput: errors, env });
+
+    expect(result).toMatchObject({ succeeded: false, pods: [{ name: 'job-0', exitCode: 1 }] });
+    expect(output.text).toMatch(/^\[job-0\] AttributeError: 'NoneType' object has no attribute 'get'$/m);
+    expect(errors.text).toBe('job-0: torchrun failed as Debian\'s torch 1.13 does under Python 3.11 with --redirects and --tee at their default 0: '
+      + 'run with PET_REDIRECTS=2 PET_TEE=2 in your shell or as --env (the README\'s "Debian\'s torch")\n');
+  }, TIMEOUT_MS);
+});
+
+describe('the kfpytorch command from the sources, signalled for real', () => {
+  test('SIGTERM stops every pod and what they left behind in sessions of their own, and exits 1', async () => {
+    const file = writeManifests(chart => new PyTorchJob(chart, 'job', {
+      metadata: { name: 'leaves-child' },
+      image: IMAGE,
+      command: [PYTHON, LEAVES_CHILD],
+      env: { PID_DIR: EnvValue.fromValue(path.join(tmp, 'pids')), MARKER: EnvValue.fromValue(childMarker()), NEW_SESSION: EnvValue.fromValue('1') },
+      worker: new Worker(),
+    }));
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', SOURCE_CLI, 'run', file, '--workdir', tmp, ...machineEnvArgs()],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawned.add(child);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+    await waitFor(() => /^\[master-0\] started/m.test(stdout) && /^\[worker-0\] started/m.test(stdout), 'both pods to start', 60_000);
+
+    child.kill('SIGTERM');
+
+    expect(await exited).toBe(1);
+    expect(stdout).toMatch(/^PyTorchJob leaves-child: Failed: interrupted/m);
+    expectNoSurvivor(['0', '1']);
+  }, TIMEOUT_MS);
 });
 
 describe('the kfpytorch command (bin/kfpytorch, compiled)', () => {

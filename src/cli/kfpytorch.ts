@@ -3,6 +3,7 @@ import { dirname, join } from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { UnusableInputError } from '../rules/problem';
 import { BUNDLED_OPERATOR_VERSION, CrdSchema } from '../rules/schema';
+import { DEFAULT_FIRST_DELAY_MS } from '../tools/backoff';
 import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
 import { parseGpuList } from '../tools/gpus';
 import { expandPaths, isTrainingJob, loadManifests, selectJob } from '../tools/manifests';
@@ -84,7 +85,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option('--dry-run', 'print each pod\'s command and environment instead of running them')
     .option('--gpus <IDS>', 'the GPUs to divide among the pods, comma-separated (default: those nvidia-smi -L lists)', parseGpuList)
     .option('--no-gpus', 'run a job that asks for GPUs on CPU')
-    .option('--restart-delay <SECONDS>', 'the wait before a pod\'s first restart, instead of the kubelet\'s 10; later waits double, up to 30 times it', parseRestartDelay)
+    .option('--restart-delay <SECONDS>', `the wait before a pod's first restart, instead of the cluster's ${DEFAULT_FIRST_DELAY_MS / 1000}; the later waits scale with it`, parseRestartDelay)
     .addHelpText('after', exitStatuses('the job succeeded', 'it failed'))
     .action(async (files: string[], options: RunOptions) => {
       const result = await runLocally({

@@ -1,12 +1,20 @@
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess } from 'child_process';
+import { randomBytes } from 'crypto';
+import { statSync } from 'fs';
 import { createServer } from 'net';
 import { constants } from 'os';
+import { RestartBackoff } from './backoff';
+import { DebianTorchCrashWatch, debianTorchAdvice } from './debian-torch';
+import { DEVICE_SELECTION_ENV, divideGpus, GpuOptions } from './gpus';
 import { loadManifests, selectJob } from './manifests';
 import { JobPlan, PodPlan, planJob, SuccessRule } from './plan';
+import { killPodProcesses, POD_MARK_ENV, PodMembership, signalGroup, startPodProcess } from './pod-processes';
+import { checkJobRules, checkPodCount, checkWorldSize, jobLabel, resourceNote } from './preflight';
 import { formatTable } from './table';
+import { UnusableInputError } from '../rules/problem';
 
 /** Options of a local run. */
-export interface LocalRunOptions {
+export interface LocalRunOptions extends GpuOptions {
   /** YAML files holding the job, as `cdk8s synth` writes them. */
   readonly files: string[];
   /** The job to run when the files hold several. */
@@ -19,8 +27,15 @@ export interface LocalRunOptions {
   readonly dryRun?: boolean;
   /** How long a process may take to exit after SIGTERM before it is killed, in milliseconds. */
   readonly gracePeriodMs?: number;
+  /**
+   * The wait before a pod's first restart, in milliseconds, instead of the cluster's 10 s; the later waits scale with
+   * it, in the cluster's proportions.
+   */
+  readonly restartDelayMs?: number;
   /** Where logs and the summary go. */
   readonly output?: NodeJS.WritableStream;
+  /** Where the checks made before the start (problems, notes) and advice after a failure go. */
+  readonly errorOutput?: NodeJS.WritableStream;
 }
 
 /** What became of one pod. */
@@ -29,6 +44,8 @@ export interface LocalPodResult {
   /** The last exit code; 128 + the signal number when a signal ended it; undefined when it never ended on its own. */
   readonly exitCode?: number;
   readonly restarts: number;
+  /** Milliseconds spent waiting in restart back-off. */
+  readonly backoffMs: number;
   readonly durationMs: number;
 }
 
@@ -44,16 +61,31 @@ export interface LocalRunResult {
 
 /** Variables of the caller's shell that would steer torchrun or torch.distributed behind the manifest's back. */
 const DISTRIBUTED_ENV = /^(PET_|TORCHELASTIC_)|^(MASTER_ADDR|MASTER_PORT|WORLD_SIZE|RANK|LOCAL_RANK|LOCAL_WORLD_SIZE|GROUP_RANK|ROLE_RANK|NODE_RANK)$/;
+/** torchrun's settings of where its output goes, which change nothing a job computes: the caller's reach the pods. */
+const OUTPUT_ENV = new Set(['PET_REDIRECTS', 'PET_TEE', 'PET_LOG_DIR', 'PET_LOCAL_RANKS_FILTER']);
 const DEFAULT_GRACE_MS = 5000;
-const RESTART_DELAY_MS = 200;
+/** How long the processes a pod left behind may take to die of SIGKILL before the run reports them. */
+const SURVIVOR_WAIT_MS = 2000;
+const SURVIVOR_POLL_MS = 50;
+/** How long a pod's output may stay open after its main process has ended and its processes were killed. */
+const OUTPUT_DRAIN_MS = 1000;
 
 /** A pod's process and its history. */
 interface PodState {
   readonly plan: PodPlan;
+  readonly env: NodeJS.ProcessEnv;
+  /** The value of POD_MARK_ENV in every process of the pod. */
+  readonly mark: string;
+  readonly backoff: RestartBackoff;
+  readonly debianTorch: DebianTorchCrashWatch;
   process?: ChildProcess;
   exitCode?: number;
   restarts: number;
+  backoffMs: number;
+  /** When the pending restart's wait began. */
+  waitingSince?: number;
   firstStart: number;
+  lastStart: number;
   lastExit?: number;
   succeeded: boolean;
 }
@@ -61,55 +93,82 @@ interface PodState {
 /**
  * Runs a synthesized training job on this machine: one process per pod, with the environment the training
  * operator would inject, and the restart, backoff and deadline behaviour of the operator or the Job controller.
+ * The job is checked first: the rules of `kfpytorch validate`, the pods and processes this machine holds, its GPUs.
  */
 export async function runLocally(options: LocalRunOptions): Promise<LocalRunResult> {
   const started = Date.now();
   const out = options.output ?? process.stdout;
-  const job = selectJob(loadManifests(options.files), options.jobName).manifest;
+  const errors = options.errorOutput ?? process.stderr;
+  const loaded = selectJob(loadManifests(options.files), options.jobName);
+  const job = loaded.manifest;
+  checkJobRules(loaded, line => errors.write(`${line}\n`));
+  checkPodCount(job);
+  if (options.workingDirectory !== undefined) checkDirectory(options.workingDirectory);
   const plan = planJob(job, options.env ?? {}, { master: await freePort(), rendezvous: await freePort() });
+  const gpus = divideGpus(jobLabel(job), plan.pods, options);
+  checkWorldSize(job, plan.pods, gpus.counts);
+  for (const note of [gpus.note, resourceNote(plan.pods)]) if (note) errors.write(`${note}\n`);
+  const podEnv = (pod: PodPlan): Array<[string, string]> => [...pod.env, [...gpus.env.get(pod.name)!]];
   if (options.dryRun) {
     for (const pod of plan.pods) {
       out.write(`[${pod.name}] command: ${pod.argv.map(quote).join(' ')}\n`);
-      for (const [name, value] of pod.env) out.write(`[${pod.name}]   ${name}=${value}\n`);
+      for (const [name, value] of podEnv(pod)) out.write(`[${pod.name}]   ${name}=${value}\n`);
     }
     return { succeeded: true, reason: 'dry run: nothing was started', pods: [] };
   }
-  return new LocalJob(plan, options, out, started).run();
+  const env = (pod: PodPlan) => ({ ...inheritedEnv(), ...options.env, ...Object.fromEntries(podEnv(pod)) });
+  return new LocalJob(plan, env, options, out, errors, started).run();
 }
 
 class LocalJob {
   private readonly pods: PodState[];
   private readonly grace: number;
+  /** Starts every pod's mark, and marks nothing else. */
+  private readonly runMark = `${process.pid}.${randomBytes(6).toString('hex')}`;
   private outcome?: { succeeded: boolean; reason: string };
   private retriesUsed = 0;
   private launchOverheadMs?: number;
+  private advisedDebianTorch = false;
   private finish!: () => void;
-  /** The deadline and the stop timers, cleared when the last process has exited. */
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** The deadline, the stop timers and the pending restarts, cleared when the last process has exited. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
-  public constructor(private readonly plan: JobPlan, private readonly options: LocalRunOptions,
-    private readonly out: NodeJS.WritableStream, private readonly started: number) {
-    this.pods = plan.pods.map(pod => ({ plan: pod, restarts: 0, firstStart: 0, succeeded: false }));
+  public constructor(private readonly plan: JobPlan, env: (pod: PodPlan) => NodeJS.ProcessEnv, private readonly options: LocalRunOptions,
+    private readonly out: NodeJS.WritableStream, private readonly errors: NodeJS.WritableStream, private readonly started: number) {
+    this.pods = plan.pods.map(pod => ({
+      plan: pod,
+      env: env(pod),
+      mark: `${this.runMark}/${pod.name}`,
+      backoff: new RestartBackoff(pod.restarter, options.restartDelayMs),
+      debianTorch: new DebianTorchCrashWatch(),
+      restarts: 0,
+      backoffMs: 0,
+      firstStart: 0,
+      lastStart: 0,
+      succeeded: false,
+    }));
     this.grace = options.gracePeriodMs ?? DEFAULT_GRACE_MS;
   }
 
   public async run(): Promise<LocalRunResult> {
     // Every signal, not only the first: a second Ctrl-C during the grace period kills what still runs.
     const interrupt = () => {
-      if (this.outcome) this.pods.forEach(pod => signalGroup(pod.process, 'SIGKILL'));
+      if (this.outcome) this.pods.forEach(pod => this.kill(pod));
       else this.end(false, 'interrupted: every process was stopped');
     };
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     signals.forEach(signal => process.on(signal, interrupt));
     const ended = new Promise<void>(resolve => { this.finish = resolve; });
     if (this.plan.activeDeadlineSeconds !== undefined) {
-      this.timers.push(setTimeout(() => this.end(false, `deadline exceeded: active longer than ${this.plan.activeDeadlineSeconds} s`),
-        this.plan.activeDeadlineSeconds * 1000));
+      this.after(this.plan.activeDeadlineSeconds * 1000,
+        () => this.end(false, `deadline exceeded: active longer than ${this.plan.activeDeadlineSeconds} s`));
     }
     for (const pod of this.pods) this.start(pod);
     await ended;
-    signals.forEach(signal => process.removeListener(signal, interrupt));
     this.timers.forEach(clearTimeout);
+    await this.stopSurvivors();
+    signals.forEach(signal => process.removeListener(signal, interrupt));
+    const now = Date.now();
     const result: LocalRunResult = {
       succeeded: this.outcome!.succeeded,
       reason: this.outcome!.reason,
@@ -117,7 +176,8 @@ class LocalJob {
         name: pod.plan.name,
         exitCode: pod.exitCode,
         restarts: pod.restarts,
-        durationMs: (pod.lastExit ?? Date.now()) - pod.firstStart,
+        backoffMs: pod.backoffMs + (pod.waitingSince === undefined ? 0 : now - pod.waitingSince),
+        durationMs: (pod.lastExit ?? now) - pod.firstStart,
       })),
       launchOverheadMs: this.launchOverheadMs,
     };
@@ -126,20 +186,20 @@ class LocalJob {
   }
 
   private start(pod: PodState): void {
-    const [program, ...args] = pod.plan.argv;
-    const child = spawn(program, args, {
-      cwd: this.options.workingDirectory,
-      env: { ...inheritedEnv(), ...this.options.env, ...Object.fromEntries(pod.plan.env) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so that stopping the pod also stops what it started (torchrun's workers).
-      detached: true,
-    });
-    if (pod.firstStart === 0) pod.firstStart = Date.now();
-    this.launchOverheadMs ??= Date.now() - this.started;
+    const child = startPodProcess(pod.plan.argv, pod.env, this.options.workingDirectory, pod.mark);
+    pod.lastStart = Date.now();
+    if (pod.firstStart === 0) pod.firstStart = pod.lastStart;
+    this.launchOverheadMs ??= pod.lastStart - this.started;
     pod.process = child;
-    prefixLines(child.stdout!, `[${pod.plan.name}] `, this.out);
-    prefixLines(child.stderr!, `[${pod.plan.name}] `, this.out);
-    child.once('error', error => this.end(false, `${pod.plan.name} cannot start ${JSON.stringify(program)}: ${error.message}`));
+    const prefix = `[${pod.plan.name}] `;
+    for (const stream of [child.stdout!, child.stderr!]) prefixLines(stream, prefix, this.out, line => pod.debianTorch.read(line));
+    child.once('error', error => this.end(false, `${pod.plan.name} cannot start ${JSON.stringify(pod.plan.argv[0])}: ${error.message}`));
+    child.once('exit', () => {
+      // What the pod started dies with its main process, as in a container; its output then ends too.
+      if (child.pid !== undefined) killPodProcesses({ sessions: new Set([child.pid]), marked: mark => mark === pod.mark });
+      const drain = setTimeout(() => [child.stdout, child.stderr].forEach(stream => stream?.destroy()), OUTPUT_DRAIN_MS);
+      child.once('close', () => clearTimeout(drain));
+    });
     child.once('close', (code, signal) => this.exited(pod, child, code ?? 128 + (signal ? constants.signals[signal] : 0)));
   }
 
@@ -148,6 +208,10 @@ class LocalJob {
     pod.process = undefined;
     pod.exitCode = exitCode;
     pod.lastExit = Date.now();
+    if (exitCode !== 0 && pod.debianTorch.crashed && !this.advisedDebianTorch) {
+      this.advisedDebianTorch = true;
+      this.errors.write(`${debianTorchAdvice(pod.plan.name)}\n`);
+    }
     if (this.outcome) {
       this.finishWhenIdle();
       return;
@@ -171,9 +235,15 @@ class LocalJob {
       return;
     }
     this.retriesUsed++;
-    pod.restarts++;
-    this.out.write(`[${pod.plan.name}] exited ${exitCode}: restarting (${this.retriesUsed} of ${this.plan.backoffLimit ?? 'unlimited'})\n`);
-    setTimeout(() => { if (!this.outcome) this.start(pod); }, RESTART_DELAY_MS);
+    const delay = pod.backoff.next(pod.lastExit - pod.lastStart);
+    this.out.write(`[${pod.plan.name}] exited ${exitCode}: restarting in ${seconds(delay)} (${this.retriesUsed} of ${this.plan.backoffLimit ?? 'unlimited'})\n`);
+    pod.waitingSince = Date.now();
+    this.after(delay, () => {
+      pod.backoffMs += Date.now() - pod.waitingSince!;
+      pod.waitingSince = undefined;
+      pod.restarts++;
+      this.start(pod);
+    });
   }
 
   private checkSuccess(pod: PodState): void {
@@ -191,11 +261,45 @@ class LocalJob {
   private end(succeeded: boolean, reason: string): void {
     if (this.outcome) return;
     this.outcome = { succeeded, reason };
+    this.timers.forEach(clearTimeout);
+    this.timers.clear();
     const running = this.pods.filter(pod => pod.process);
-    const stop = () => running.forEach(pod => signalGroup(pod.process, 'SIGTERM'));
-    if (succeeded) this.timers.push(setTimeout(stop, this.grace)); else stop();
-    this.timers.push(setTimeout(() => running.forEach(pod => signalGroup(pod.process, 'SIGKILL')), (succeeded ? 2 : 1) * this.grace));
+    const stop = () => running.forEach(pod => {
+      if (pod.process?.pid !== undefined) signalGroup(pod.process.pid, 'SIGTERM');
+    });
+    if (succeeded) this.after(this.grace, stop); else stop();
+    this.after((succeeded ? 2 : 1) * this.grace, () => running.forEach(pod => this.kill(pod)));
     this.finishWhenIdle();
+  }
+
+  /** Kills a running pod's processes at once. */
+  private kill(pod: PodState): void {
+    if (pod.process?.pid !== undefined) killPodProcesses({ sessions: new Set([pod.process.pid]), marked: mark => mark === pod.mark });
+  }
+
+  /**
+   * Kills whatever the pods left running (a process that left its pod's session) and waits until it has died, so that
+   * the run ends with none of the pods' processes left; reports any that would not die.
+   */
+  private async stopSurvivors(): Promise<void> {
+    const run: PodMembership = { sessions: new Set(), marked: mark => mark.startsWith(`${this.runMark}/`) };
+    const deadline = Date.now() + SURVIVOR_WAIT_MS;
+    let survivors = killPodProcesses(run);
+    while (survivors.length > 0 && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, SURVIVOR_POLL_MS));
+      survivors = killPodProcesses(run);
+    }
+    if (survivors.length > 0) {
+      this.errors.write(`${survivors.length} process(es) that the pods started would not die of SIGKILL: PID ${survivors.join(', ')} (${POD_MARK_ENV}=${this.runMark}/…)\n`);
+    }
+  }
+
+  private after(ms: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
   }
 
   private finishWhenIdle(): void {
@@ -203,37 +307,51 @@ class LocalJob {
   }
 }
 
-/** The caller's environment (PATH, HOME, a virtualenv), without what would contradict the pod's own variables. */
+/**
+ * The caller's environment (PATH, HOME, a virtualenv), without what would contradict the pod's own variables: its
+ * distributed settings but those of torchrun's output, its choice of devices, and the mark of a run it is part of.
+ */
 function inheritedEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !DISTRIBUTED_ENV.test(name)));
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => (OUTPUT_ENV.has(name) || !DISTRIBUTED_ENV.test(name))
+    && !DEVICE_SELECTION_ENV.has(name) && name !== POD_MARK_ENV));
 }
 
-function signalGroup(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
-  if (!child?.pid) return;
+/** Refuses a working directory that is not one before anything starts, which spawn would report per pod. */
+function checkDirectory(path: string): void {
+  let isDirectory: boolean;
   try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // The group is already gone.
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    throw new UnusableInputError(`${path}: cannot be the working directory: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+  if (!isDirectory) throw new UnusableInputError(`${path}: cannot be the working directory: it is not a directory`);
 }
 
-function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.WritableStream): void {
+function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.WritableStream, read: (line: string) => void): void {
   let pending = '';
+  const write = (line: string) => {
+    read(line);
+    out.write(`${prefix}${line}\n`);
+  };
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
     const lines = (pending + chunk).split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) out.write(`${prefix}${line}\n`);
+    lines.forEach(write);
   });
-  stream.on('end', () => { if (pending) out.write(`${prefix}${pending}\n`); });
+  stream.on('end', () => { if (pending) write(pending); });
 }
 
 function summary(plan: JobPlan, result: LocalRunResult): string {
-  const rows = [['POD', 'EXIT', 'RESTARTS', 'DURATION'], ...result.pods.map(pod => [
-    pod.name, pod.exitCode === undefined ? '-' : String(pod.exitCode), String(pod.restarts), `${(pod.durationMs / 1000).toFixed(1)} s`,
+  const rows = [['POD', 'EXIT', 'RESTARTS', 'BACK-OFF', 'DURATION'], ...result.pods.map(pod => [
+    pod.name, pod.exitCode === undefined ? '-' : String(pod.exitCode), String(pod.restarts), seconds(pod.backoffMs), seconds(pod.durationMs),
   ])];
   const table = formatTable(rows).join('\n');
   return `\n${table}\n${plan.kind} ${plan.name}: ${result.succeeded ? 'Succeeded' : 'Failed'}: ${result.reason}\n`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function quote(arg: string): string {
