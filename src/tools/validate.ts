@@ -1,8 +1,11 @@
 import { expandPaths, isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest } from './manifests';
 import { checkTrainingBatchJob } from '../rules/batch-job';
-import { isError, Problem, Severity, severityOf, UnusableInputError } from '../rules/problem';
+import { CLUSTER_TRAINING_RUNTIME_KIND, TRAINER_API_VERSION, TRAINING_RUNTIME_KIND, TRAINJOB_KIND } from '../rules/facts';
+import { isError, Json, Problem, ProblemKind, Severity, severityOf, UnusableInputError } from '../rules/problem';
 import { checkPyTorchJob } from '../rules/pytorchjob';
 import { CrdSchema } from '../rules/schema';
+import { TrainerSchema } from '../rules/trainer-schema';
+import { checkTrainingRuntime, checkTrainJob, isRuntimeOf } from '../rules/trainjob';
 
 /**
  * Problems reported per object: enough to fix what is wrong, while a generated object with a hundred thousand
@@ -46,25 +49,28 @@ export interface ValidationReport {
 }
 
 /**
- * Applies the library's rules (and, given a CRD schema, the schema) to every PyTorchJob and single-node torchrun Job
- * in the given files and folders, wherever the YAML came from.
+ * Applies the library's rules (and, given a CRD schema, the schema) to every PyTorchJob, single-node torchrun Job,
+ * TrainJob and Trainer runtime in the given files and folders, wherever the YAML came from.
  */
 export function validatePaths(paths: readonly string[], schema: CrdSchema | undefined): ValidationReport {
   const problems: FoundProblem[] = [];
   const omitted: OmittedProblems[] = [];
   const unusable: string[] = [];
   const totals = { errors: 0, warnings: 0, checked: 0, skipped: 0 };
+  const files: Array<[string, LoadedManifest[]]> = [];
   for (const file of expandPaths(paths, unusable)) {
-    let manifests: LoadedManifest[];
     try {
-      manifests = loadManifests([file]);
+      files.push([file, loadManifests([file])]);
     } catch (error) {
       if (!(error instanceof UnusableInputError)) throw error;
       unusable.push(error.message);
-      continue;
     }
+  }
+  // A TrainJob's patches are checked against its runtime when the same files hold it.
+  const runtimes = files.flatMap(([, manifests]) => manifests.map(loaded => loaded.manifest)).filter(isTrainingRuntime);
+  for (const [file, manifests] of files) {
     for (const loaded of manifests) {
-      const found = checkManifest(loaded.manifest, schema);
+      const found = checkManifest(loaded.manifest, schema, runtimes);
       if (found === undefined) {
         totals.skipped++;
         continue;
@@ -85,13 +91,33 @@ export function validatePaths(paths: readonly string[], schema: CrdSchema | unde
   return { problems, omitted, unusable, ...totals };
 }
 
-/** Problems of one manifest, or undefined when it is not a training job. */
-export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchema | undefined): Problem[] | undefined {
+/**
+ * Problems of one manifest, or undefined when it is not a training job or a Trainer v2 runtime. A TrainJob and its
+ * runtimes are checked against the shipped Trainer CRDs whenever a schema is checked at all.
+ * @param runtimes the Trainer runtimes known beside it, against which a TrainJob's patches are checked
+ */
+export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchema | undefined, runtimes: readonly Json[] = []): Problem[] | undefined {
   if (isPyTorchJob(manifest)) return [...schema?.checkPyTorchJob(manifest) ?? [], ...checkPyTorchJob(manifest)];
+  if (isTrainJob(manifest)) {
+    const trainerSchema = schema ? TrainerSchema.bundled().check(manifest) : [];
+    // The rules repeat the CRD's CEL name rules for synth time: reported once, by the CRD, when it is checked.
+    const cel = new Set(trainerSchema.map(problem => problem.message));
+    const rules = checkTrainJob(manifest, runtimes.find(runtime => isRuntimeOf(manifest, runtime)));
+    return [...trainerSchema, ...rules.filter(problem => problem.kind !== ProblemKind.SCHEMA || !cel.has(problem.message))];
+  }
+  if (isTrainingRuntime(manifest)) return [...schema ? TrainerSchema.bundled().check(manifest) : [], ...checkTrainingRuntime(manifest)];
   if (isTrainingBatchJob(manifest)) {
     return [...schema?.checkPodTemplate(manifest.spec.template, '/spec/template') ?? [], ...checkTrainingBatchJob(manifest)];
   }
   return undefined;
+}
+
+function isTrainJob(manifest: Json): boolean {
+  return manifest.apiVersion === TRAINER_API_VERSION && manifest.kind === TRAINJOB_KIND;
+}
+
+function isTrainingRuntime(manifest: Json): boolean {
+  return manifest.apiVersion === TRAINER_API_VERSION && [TRAINING_RUNTIME_KIND, CLUSTER_TRAINING_RUNTIME_KIND].includes(manifest.kind);
 }
 
 /**
