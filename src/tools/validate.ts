@@ -96,7 +96,8 @@ export function validatePaths(paths: readonly string[], schema: CrdSchema | unde
  * runtimes are checked against the shipped Trainer CRDs whenever a schema is checked at all.
  * @param runtimes the Trainer runtimes known beside it, against which a TrainJob's patches are checked
  */
-export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchema | undefined, runtimes: readonly Json[] = []): Problem[] | undefined {
+export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchema | undefined,
+  runtimes: readonly Json[] = []): Problem[] | undefined {
   if (isPyTorchJob(manifest)) return [...schema?.checkPyTorchJob(manifest) ?? [], ...checkPyTorchJob(manifest)];
   if (isTrainJob(manifest)) {
     const trainerSchema = schema ? TrainerSchema.bundled().check(manifest) : [];
