@@ -16,6 +16,16 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   github: false,
   release: false,
   peerDeps: ['cdk8s-plus-28@^2.5.6'],
+  // The other languages' package names follow cdk8s's own (cdk8s-plus-28 is cdk8s_plus_28, org.cdk8s.plus28 and
+  // cdk8s-plus-go/cdk8splus28). The Maven group is the one a GitHub organization can verify on Maven Central:
+  // org.cdk8s belongs to the cdk8s team. Go modules are served from their own repository, as cdk8s's are.
+  publishToPypi: { distName: 'cdk8s-kfpytorch', module: 'cdk8s_kfpytorch' },
+  publishToMaven: {
+    javaPackage: 'org.cdk8s.kfpytorch',
+    mavenGroupId: 'io.github.cdk8s-kfpytorch',
+    mavenArtifactId: 'cdk8s-kfpytorch',
+  },
+  publishToGo: { moduleName: 'github.com/cdk8s-kfpytorch/cdk8s-kfpytorch-go', packageName: 'cdk8skfpytorch' },
   // Bundled, so that jsii packages them: the kfpytorch command parses its arguments, reads manifests and checks them
   // against a CRD with them, and evaluates the CEL rules of the Trainer v2 CRDs with @bufbuild/cel (which needs
   // @bufbuild/protobuf beside it).
@@ -78,5 +88,23 @@ project.addTask('bench', {
   steps: [{ spawn: 'compile' }, { exec: 'node bench/run.js' }],
 });
 project.addPackageIgnore('/bench/');
+
+// A plain `npx projen build` packages every language in package-all, which leaves Java and Go out: their builds
+// fetch cdk8s's own Maven artifacts (org.cdk8s) and Go modules (github.com/cdk8s-team), which the project's
+// machines are not served. `package:java` and `package:go` build them where those are reachable.
+const packageAll = project.tasks.tryFind('package-all')!;
+packageAll.reset();
+packageAll.spawn(project.tasks.tryFind('package:js')!);
+packageAll.spawn(project.tasks.tryFind('package:python')!);
+
+project.addTask('test:python', {
+  description: 'Build the Python wheel and test it in a new virtual environment against the same jobs in TypeScript',
+  steps: [{ spawn: 'package:python' }, { exec: 'bash test/python/run.sh' }],
+});
+project.addTask('test:fresh-app', {
+  description: 'Pack the npm package, install it into a new cdk8s app and synthesize the README example there',
+  exec: 'bash test/fresh-app/run.sh',
+});
+project.addPackageIgnore('/scripts/');
 
 project.synth();
