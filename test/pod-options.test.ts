@@ -717,6 +717,7 @@ describe('PyTorchJob: per-replica pod options, merged over the job\'s', () => {
       podSecurity: { fsGroup: 100 },
       initContainers: [{ name: 'stage', image: 'busybox:1.36' }],
       schedulerName: 'default-scheduler',
+      priorityClassName: 'standard',
       terminationGracePeriod: Duration.seconds(60),
       master: new Master({ podSecurity: { runAsUser: 1000 }, terminationGracePeriod: Duration.minutes(5), priorityClassName: 'critical' }),
       worker: new Worker({
@@ -725,7 +726,6 @@ describe('PyTorchJob: per-replica pod options, merged over the job\'s', () => {
         initContainers: [{ name: 'warm-cache', image: 'cache:1' }],
         sidecars: [{ name: 'metrics', image: 'exporter:1' }],
         containers: [{ name: 'profiler', image: 'profiler:1' }],
-        schedulerName: 'volcano',
         hostNetwork: true,
       }),
     }));
@@ -740,8 +740,9 @@ describe('PyTorchJob: per-replica pod options, merged over the job\'s', () => {
     expect(worker.containers.map((c: Manifest) => c.name)).toEqual(['pytorch', 'profiler']);
     expect(master).toMatchObject({ schedulerName: 'default-scheduler', terminationGracePeriodSeconds: 300, priorityClassName: 'critical' });
     expect(master).not.toHaveProperty('hostNetwork');
-    expect(worker).toMatchObject({ schedulerName: 'volcano', terminationGracePeriodSeconds: 60, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
-    expect(worker).not.toHaveProperty('priorityClassName');
+    expect(worker).toMatchObject({
+      schedulerName: 'default-scheduler', priorityClassName: 'standard', terminationGracePeriodSeconds: 60, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet',
+    });
   });
 
   test('a Master on on-demand nodes with other env and labels than the Workers on spot nodes', () => {
@@ -941,8 +942,8 @@ describe.each(EACH)('%s: amendments after construction', (_, variant) => {
     expectRefused(chart => {
       const job = variant.build(chart, 'job');
       job.addVolumeMount({ volume: Volume.fromEmptyDir(chart, 'shm2', 'my-shm'), path: '/dev/shm' });
-    }, ...inEveryTemplate(variant, 'spec.containers[0].volumeMounts[1].mountPath: "/dev/shm" is already the shared-memory mount: '
-      + 'turn shared memory off (SharedMemory.disabled()) to mount your own volume there'));
+    }, ...inEveryTemplate(variant, 'spec.containers[0].volumeMounts[1].mountPath: "/dev/shm" is mounted twice: each path takes one volume '
+      + '(a job built with the constructs mounts its shared memory there unless given SharedMemory.disabled())'));
   });
 });
 

@@ -885,7 +885,7 @@ describe('bad input is refused at synth time with the field, the value and the r
     const volumeMounts = (chart: Chart) => [{ volume: emptyDirVolume(chart, 'my-shm'), path: '/dev/shm' }];
     expect(() => Testing.synth(chartWith(chart => ({ volumeMounts: volumeMounts(chart) })))).toThrow(validationError(
       ...onBothReplicas(type => `spec.pytorchReplicaSpecs[${type}].template.spec.containers[0].volumeMounts[1].mountPath: `
-        + '"/dev/shm" is already the shared-memory mount: turn shared memory off (SharedMemory.disabled()) to mount your own volume there'),
+        + '"/dev/shm" is mounted twice: each path takes one volume (a job built with the constructs mounts its shared memory there unless given SharedMemory.disabled())'),
     ));
   });
 

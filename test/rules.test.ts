@@ -929,7 +929,7 @@ describe('checkPodTemplate', () => {
     const volumeMounts = [{ name: 'shm', mountPath: '/dev/shm' }, { name: 'my-shm', mountPath: '/dev/shm' }];
     expect(checkPodTemplate(template({ volumeMounts }, volumes), TEMPLATE, NONE)).toEqual([{
       path: `${CONTAINER}.volumeMounts[1].mountPath`,
-      message: '"/dev/shm" is already the shared-memory mount: turn shared memory off (SharedMemory.disabled()) to mount your own volume there',
+      message: '"/dev/shm" is mounted twice: each path takes one volume (a job built with the constructs mounts its shared memory there unless given SharedMemory.disabled())',
       kind: OPERATIONAL,
     }]);
   });

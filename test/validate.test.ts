@@ -250,6 +250,24 @@ describe('a broken manifest', () => {
   });
 });
 
+describe('kubectl get of several objects: a v1 List', () => {
+  test('each item is checked, under the document that holds the List', async () => {
+    const job = (name: string, replicas: number) => ({
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata: { name },
+      spec: { pytorchReplicaSpecs: { Worker: { replicas, restartPolicy: 'OnFailure', template: { spec: { containers: [{ name: 'pytorch', image: 'ghcr.io/example/train:1.0' }] } } } } },
+    });
+    const file = write('list.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: [job('good', 2), job('bad', 0)] }));
+    expect(await kfpytorch('validate', file)).toEqual({
+      status: 1,
+      stdout: `${file}:1: spec.pytorchReplicaSpecs[Worker].replicas: 0 must be a whole number of at least 1 (webhook, error)\n`
+        + '2 training job(s) checked, 1 error(s), 0 warning(s)\n',
+      stderr: '',
+    });
+  });
+});
+
 describe('unusable input: exit status 2, one clear line on stderr, no stack trace', () => {
   /** Runs validate with the CRD (so that stderr holds only the report of the unusable input). */
   async function unusable(...argv: string[]): Promise<CliRun> {

@@ -1,5 +1,5 @@
 import { checkMetadataMaps } from './names';
-import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv } from './pod-template';
+import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv, processesPerPod } from './pod-template';
 import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
 import { checkJobName } from './pytorchjob';
 import { checkBatchJobScheduling } from './scheduling';
@@ -42,7 +42,7 @@ export function checkTrainingBatchJob(job: Json): Problem[] {
       });
     }
     // Without the flag torchrun starts one process (no operator injects PET_NPROC_PER_NODE here); a count not shown counts as one.
-    const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION)).map(nproc => (/^\d+$/.test(nproc ?? '') ? Number(nproc) : 1));
+    const processes = torchrun.launches.map(launch => processesPerPod(optionValue(launch, NPROC_PER_NODE_OPTION) ?? '1', container));
     problems.push(...checkSharedMemory(template, i, Math.max(1, ...processes), 'spec.template'));
   });
   problems.push(...checkPodTemplate(template, 'spec.template', NO_INJECTED_ENV), ...checkBatchJobScheduling(job));

@@ -24,9 +24,10 @@ export function checkImages(containers: readonly unknown[], path: string, kind: 
   return containers.flatMap((container, i) => checkImage(isObject(container) ? container.image : undefined, `${path}[${i}].image`, kind));
 }
 
+/** The webhook refuses only an empty image; a malformed one fails when the pod is created, or in the kubelet. */
 function checkImage(image: unknown, path: string, kind: ProblemKind): Problem[] {
   if (typeof image !== 'string' || image.trim() === '') return [{ path, message: `${show(image)} is empty: every container needs an image`, kind }];
-  return checkImageReference(image, path, kind);
+  return checkImageReference(image, path, OPERATIONAL);
 }
 
 /** What the controller adds to the pods it creates from a template, besides what the template says. */
@@ -241,9 +242,8 @@ function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<str
     } else if (paths.has(mount.mountPath)) {
       problems.push({
         path: `${path}[${i}].mountPath`,
-        message: mount.mountPath === SHARED_MEMORY_PATH
-          ? `${show(mount.mountPath)} is already the shared-memory mount: turn shared memory off (SharedMemory.disabled()) to mount your own volume there`
-          : `${show(mount.mountPath)} is mounted twice: each path takes one volume`,
+        message: `${show(mount.mountPath)} is mounted twice: each path takes one volume${mount.mountPath === SHARED_MEMORY_PATH
+          ? ' (a job built with the constructs mounts its shared memory there unless given SharedMemory.disabled())' : ''}`,
         kind: OPERATIONAL,
       });
     }
@@ -398,8 +398,22 @@ export function checkSharedMemory(template: unknown, containerIndex: number, pro
   }];
 }
 
-/** Accelerator resources: NVIDIA and AMD GPUs and MIG slices, Intel GPUs, Gaudi and Neuron devices. */
-const ACCELERATOR = /gpu|^nvidia\.com\/|^amd\.com\/|^habana\.ai\/|^aws\.amazon\.com\/neuron/;
+/**
+ * Accelerator resources: GPUs of any vendor (`nvidia.com/gpu`, `amd.com/gpu`, `gpu.intel.com/i915`, renamed shares such
+ * as `nvidia.com/gpu.shared`), MIG slices, Gaudi and Neuron devices; not the other devices those vendors' plugins
+ * advertise, such as `nvidia.com/hostdev` RDMA NICs.
+ */
+const ACCELERATOR = /(^|[/.])gpu([.-]|$)|^nvidia\.com\/mig-|^habana\.ai\/gaudi|^aws\.amazon\.com\/neuron/;
+
+/**
+ * How many processes torchrun starts in a pod: a count as given; with `auto` or `gpu` one per GPU the container is
+ * given (`auto` on a pod without one counts its CPUs, which a manifest does not say: one is assumed).
+ */
+export function processesPerPod(nproc: unknown, container: Json): number {
+  const text = String(nproc);
+  if (/^\d+$/.test(text)) return Number(text);
+  return text === 'auto' || text === 'gpu' ? Math.max(1, gpuCount(container.resources)) : 1;
+}
 
 /** Accelerators (GPUs and the like) a container is given: the most of its requests and limits. */
 export function gpuCount(resources: unknown): number {

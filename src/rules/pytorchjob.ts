@@ -5,7 +5,7 @@ import {
 } from './facts';
 import { checkMetadataMaps, DNS_1035_LABEL_RULE, isDns1035Label, MAX_LABEL_LENGTH } from './names';
 import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
-import { checkImages, checkPodTemplate, checkSharedMemory, gpuCount, InjectedEnv, PodAdditions, trainingContainer } from './pod-template';
+import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv, PodAdditions, processesPerPod, trainingContainer } from './pod-template';
 import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
 import { checkPyTorchJobScheduling } from './scheduling';
 import {
@@ -255,7 +255,8 @@ function checkProcesses(spec: Json, template: unknown, container: Json, index: n
   const containerPath = `${path}.spec.containers[${index}]`;
   const torchrun = findTorchrun(container, containerPath);
   if (torchrun.launches.length === 0) {
-    return nproc !== undefined && torchrun.fullyRead ? [{
+    // The operator counts a value that is not a whole number as one process per pod, which is what runs.
+    return /^\d+$/.test(String(nproc)) && Number(nproc) > 1 && torchrun.fullyRead ? [{
       path: 'spec.nprocPerNode',
       message: `${show(nproc)} has no effect on ${containerPath}, which does not run torchrun, but the operator still counts it in WORLD_SIZE`,
       kind: OPERATIONAL,
@@ -263,19 +264,10 @@ function checkProcesses(spec: Json, template: unknown, container: Json, index: n
   }
   const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION))
     .filter((value): value is string | null => value !== undefined)
-    .map(value => processesPerPod(value ?? nproc, container));
+    .map(value => processesPerPod(value ?? nproc ?? 'auto', container));
   return [...checkOperatorManagedFlags(torchrun, injected, nproc), ...checkSharedMemory(template, index, Math.max(0, ...processes), path)];
 }
 
-/**
- * How many processes torchrun starts in a pod: its flag or `spec.nprocPerNode` when a count; with `auto` or `gpu`
- * (the operator's default is `auto`), one per GPU the container is given.
- */
-function processesPerPod(nproc: unknown, container: Json): number {
-  const text = String(nproc ?? 'auto');
-  if (/^\d+$/.test(text)) return Number(text);
-  return text === 'auto' || text === 'gpu' ? gpuCount(container.resources) : 1;
-}
 
 function checkRunPolicy(runPolicy: unknown): Problem[] {
   if (!isObject(runPolicy)) return [];

@@ -178,7 +178,11 @@ export function shellInvocation(argv: readonly Word[]): ShellInvocation | undefi
   let commandMode = false;
   let i = 1;
   for (; i < argv.length; i++) {
-    if (!argv[i].certain) return {};
+    // A word not known for certain can still be the script (the kubelet substitutes `$(NAME)` into it), but not an option.
+    if (!argv[i].certain) {
+      if (commandMode && !/^[-+]/.test(argv[i].certainPrefix) && argv[i].certainPrefix !== '') break;
+      return {};
+    }
     const option = argv[i].text;
     if (option === '--' || option === '-') {
       i++;

@@ -6,7 +6,7 @@ import { UnusableInputError } from './problem';
 
 export type JsonObject = { [key: string]: unknown };
 
-/** The validators of a PyTorchJob and of the PodTemplateSpec embedded in it; also the exports of the compiled module. */
+/** The validators of a PyTorchJob and of a batch/v1 Job's PodTemplateSpec (its pod spec the CRD's); also the exports of the compiled module. */
 export interface Validators {
   readonly pyTorchJob: ValidateFunction;
   readonly podTemplate: ValidateFunction;
@@ -242,8 +242,9 @@ function strictAjv(crdText: string, file: string, code?: CodeOptions): { ajv: Aj
     throw new UnusableInputError(`${file}: is not the PyTorchJob CRD: no PodTemplateSpec schema at ${TEMPLATE_PATH.join('.')}`);
   }
   const objects: Objects = new Map();
-  // Defined first, so that the job's reference to the same schema finds this id.
-  const podTemplate = define(template, objects);
+  // A batch/v1 Job's template is a core PodTemplateSpec, whose metadata is a whole ObjectMeta (read back, it holds
+  // `creationTimestamp: null`), where the CRD's copy lists five fields; its pod spec is the CRD's.
+  const podTemplate = define({ ...template, properties: { ...template.properties as JsonObject, metadata: OBJECT_META_SCHEMA } }, objects);
   const pyTorchJob = hoistObjects(strict, objects);
   for (const object of objects.values()) ajv.addSchema(object.schema, object.id);
   ajv.addSchema(pyTorchJob, 'pyTorchJob');

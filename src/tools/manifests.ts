@@ -40,7 +40,9 @@ export function loadManifests(files: readonly string[]): LoadedManifest[] {
     parseDocuments(text, file).forEach((manifest, i) => {
       if (manifest === null || manifest === undefined) return;
       if (!isObject(manifest)) throw new UnusableInputError(`${file}: document ${i + 1}: is not a mapping (a Kubernetes object)`);
-      loaded.push({ file, document: i + 1, manifest });
+      // `kubectl get … -o yaml` of several objects writes one List holding them.
+      const objects = isList(manifest) ? manifest.items.filter(isObject) : [manifest];
+      for (const object of objects) loaded.push({ file, document: i + 1, manifest: object });
     });
   }
   return loaded;
@@ -121,6 +123,10 @@ function parseDocuments(text: string, file: string): unknown[] {
       throw new UnusableInputError(`${file}: document ${i + 1}: not valid YAML: ${expansion.message}`);
     }
   });
+}
+
+function isList(manifest: Json): manifest is Json & { items: unknown[] } {
+  return manifest.apiVersion === 'v1' && manifest.kind === 'List' && Array.isArray(manifest.items);
 }
 
 /** Whether a manifest is a training job these tools understand: a PyTorchJob, or a Job with a `pytorch` container. */
