@@ -149,7 +149,7 @@ describe('kfpytorch describe on the example app', () => {
     expect(await kfpytorch('describe', missing)).toEqual({ status: 2, stdout: '', stderr: `kfpytorch: ${missing}: cannot be read: ENOENT\n` });
     const none = await kfpytorch('describe', configMap);
     expect(none).toMatchObject({ status: 2, stdout: '' });
-    expect(none.stderr).toBe(`kfpytorch: ${configMap}: no PyTorchJob or single-node torchrun Job in the files (found v1/ConfigMap)\n`);
+    expect(none.stderr).toBe(`kfpytorch: ${configMap}: no PyTorchJob, single-node torchrun Job or TrainJob in the files (found v1/ConfigMap)\n`);
     expect(await kfpytorch('describe', example('ddp-resnet50'), '--job', 'nope')).toEqual({
       status: 2,
       stdout: '',

@@ -116,7 +116,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
 
   program.command('describe')
     .summary('show what jobs will be on a cluster')
-    .description('Show what each training job will be on a cluster: pods, processes, GPUs, CPU and memory per pod, what a quota must admit, world size and rendezvous; '
+    .description('Show what each training job (PyTorchJob, torchrun Job, or TrainJob with its runtime from the same files) will be on a cluster: pods, processes, GPUs, CPU and memory per pod, what a quota must admit, world size and rendezvous; '
       + 'for a job written for Kueue, Volcano, scheduler-plugins or KAI, the pod sets the queue sees with their requests, and what the operator must be started with.')
     .argument('<FILE|DIR...>', 'YAML files, and folders searched for .yaml and .yml files')
     .option('--job <NAME>', 'the one job to describe')
@@ -151,7 +151,9 @@ function describe(paths: string[], options: DescribeOptions): void {
   const jobs = options.job === undefined ? manifests.filter(m => isTrainingJob(m.manifest)) : [selectJob(manifests, options.job)];
   if (jobs.length === 0) selectJob(manifests, undefined);
   const format = options.format === 'mermaid' ? formatMermaid : formatSummary;
-  process.stdout.write(jobs.map(job => format(describeJob(job.manifest))).join('\n'));
+  // A TrainJob's runtime is looked for in every file given, as validate does.
+  const objects = manifests.map(m => m.manifest);
+  process.stdout.write(jobs.map(job => format(describeJob(job.manifest, objects))).join('\n'));
 }
 
 /** `--format`, listing its choices in the help, and refusing another in the words of the command. */

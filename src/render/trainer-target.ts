@@ -20,7 +20,7 @@ import { ReplicaProps } from '../replica';
 import { RestartPolicy } from '../restart-policy';
 import { CLUSTER_TRAINING_RUNTIME_KIND, JOB_COMPLETION_INDEX_ANNOTATION, TRAINER_CONTAINER_NAME, TRAINER_GROUP, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINING_RUNTIME_KIND } from '../rules/facts';
 import { Json } from '../rules/problem';
-import { checkTrainJob } from '../rules/trainjob';
+import { checkTrainJob, trainJobMasterAddress } from '../rules/trainjob';
 import { CleanPodPolicy, ManagedBy, RunPolicy } from '../run-policy';
 import { Scheduling } from '../scheduling';
 import { ITrainingRuntime, TrainingRuntimeBase } from '../training-runtime';
@@ -277,7 +277,7 @@ export function checkTrainerPort(port: number | undefined): void {
  */
 export function pytorchJobEnv(name: string, numNodes: number, numProcPerNode: number | undefined): EnvVar[] {
   return [
-    { name: 'MASTER_ADDR', value: `${name}-${TRAINER_JOB_NAME}-0-0.${name}` },
+    { name: 'MASTER_ADDR', value: trainJobMasterAddress(name) },
     { name: 'MASTER_PORT', value: String(TRAINER_MASTER_PORT) },
     { name: 'WORLD_SIZE', value: String(numNodes * (numProcPerNode ?? 1)) },
     { name: 'RANK', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${JOB_COMPLETION_INDEX_ANNOTATION}']` } } },

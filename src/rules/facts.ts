@@ -87,6 +87,8 @@ export const KUEUE_TOPOLOGY_ANNOTATIONS = {
 export const KUEUE_JOB_POD_SET = 'main';
 /** The Kueue integration (an entry of `integrations.frameworks`) that admits PyTorchJobs; off by default since Kueue v0.19. */
 export const KUEUE_PYTORCHJOB_FRAMEWORK = 'kubeflow.org/pytorchjob';
+/** The Kueue integration that admits TrainJobs (Kueue v0.17 and later write v2.2's runtime patches); on by default. */
+export const KUEUE_TRAINJOB_FRAMEWORK = 'trainer.kubeflow.org/trainjob';
 /** The Kueue integration that admits batch/v1 Jobs; on by default. */
 export const KUEUE_BATCH_JOB_FRAMEWORK = 'batch/job';
 /** The scheduler name of Volcano, which the operator's `--gang-scheduler-name=volcano` also gives the pods. */

@@ -5,6 +5,7 @@ import {
 import { checkMetadataMaps, MAX_LABEL_LENGTH } from './names';
 import { checkImages, checkPodTemplate, InjectedEnv } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
+import { parseQuantity } from './quantity';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
 const SCHEMA = ProblemKind.SCHEMA;
@@ -91,7 +92,7 @@ function checkTrainJobName(job: Json, runtime: Json | undefined): Problem[] {
   if ([...name].length > MAX_LABEL_LENGTH) problems.push({ path, message: NAME_LENGTH_MESSAGE, kind: SCHEMA });
   if (problems.length > 0) return problems;
   // The JobSet names its pods' hosts <job>-node-0-<index>, which must be DNS labels too.
-  const host = `${name}-${TRAINER_JOB_NAME}-0-${trainJobNodes(job, runtime) - 1}`;
+  const host = trainJobPodHost(name, trainJobNodes(job, runtime) - 1);
   if (host.length > MAX_LABEL_LENGTH) {
     problems.push({
       path,
@@ -213,4 +214,86 @@ function checkGangScheduler(podGroupPolicy: unknown, schedulerName: unknown, pat
     return [{ path, message: `${show(schedulerName)} must name the scheduler that runs coscheduling with podGroupPolicy.coscheduling: Trainer v2 sets no scheduler name, and the default scheduler ignores the PodGroup`, kind: OPERATIONAL }];
   }
   return [];
+}
+
+/**
+ * The host name the JobSet gives node `index` of a TrainJob: `<job>-node-0-<index>`, after the replicated job `node`,
+ * its one Job (index 0) and the pod's completion index. The pod's own name adds a random suffix to it.
+ */
+export function trainJobPodHost(jobName: string, index: number): string {
+  return `${jobName}-${TRAINER_JOB_NAME}-0-${index}`;
+}
+
+/** `PET_MASTER_ADDR`: node 0's host in the JobSet's headless service, which bears the job's name. */
+export function trainJobMasterAddress(jobName: string): string {
+  return `${trainJobPodHost(jobName, 0)}.${jobName}`;
+}
+
+/** The runtime's replicated job that the torch plugin fills: the one labelled as the trainer ancestor. */
+export function trainerReplicatedJob(runtime: Json | undefined): Json | undefined {
+  return list(runtime?.spec?.template?.spec?.replicatedJobs).filter(isObject)
+    .find(job => job.template?.metadata?.labels?.[ANCESTOR_STEP_LABEL] === ANCESTOR_TRAINER);
+}
+
+/**
+ * The pod template of a TrainJob's nodes as the controller makes it: the runtime's trainer pod template (a bare one
+ * with a `node` container when the runtime is not known), with the TrainJob's image, command and args in the `node`
+ * container, its env upserted by name, and `resourcesPerNode` merged over the container's resources (v2.3, #3602).
+ */
+export function trainJobNodeTemplate(job: Json, runtime: Json | undefined): Json {
+  const trainer: Json = isObject(job.spec?.trainer) ? job.spec.trainer : {};
+  const template: Json = trainerReplicatedJob(runtime)?.template?.spec?.template ?? {};
+  const spec: Json = isObject(template.spec) ? template.spec : {};
+  const containers: Json[] = list(spec.containers).filter(isObject);
+  const runtimeContainer = containers.find(c => c.name === TRAINER_CONTAINER_NAME) ?? { name: TRAINER_CONTAINER_NAME };
+  const env: Json[] = list(runtimeContainer.env).filter(isObject);
+  for (const variable of list(trainer.env).filter(isObject)) {
+    const at = env.findIndex(existing => existing.name === variable.name);
+    if (at < 0) env.push(variable); else env[at] = variable;
+  }
+  const resources: Json = { ...isObject(runtimeContainer.resources) ? runtimeContainer.resources : {} };
+  const perNode: Json = isObject(trainer.resourcesPerNode) ? trainer.resourcesPerNode : {};
+  for (const field of ['requests', 'limits']) {
+    if (isObject(perNode[field])) resources[field] = { ...isObject(resources[field]) ? resources[field] : {}, ...perNode[field] };
+  }
+  const node: Json = {
+    ...runtimeContainer,
+    ...trainer.image === undefined ? {} : { image: trainer.image },
+    ...trainer.command === undefined ? {} : { command: trainer.command },
+    ...trainer.args === undefined ? {} : { args: trainer.args },
+    ...env.length === 0 ? {} : { env },
+    ...Object.keys(resources).length === 0 ? {} : { resources },
+  };
+  const others = containers.filter(c => c.name !== TRAINER_CONTAINER_NAME);
+  return { ...template, spec: { ...spec, containers: [node, ...others] } };
+}
+
+/**
+ * `PET_NPROC_PER_NODE` as the torch plugin writes it: `trainer.numProcPerNode`, else `auto`. Given `resourcesPerNode`
+ * (the runtime's resources are not read), `auto` becomes the CPU count, rounded up and at least 1, of its limits
+ * when they name nothing like a GPU, else of its requests; a missing list counts as 1 CPU, as in the plugin's code.
+ */
+export function trainJobProcPerNode(job: Json): string {
+  const trainer: Json = isObject(job.spec?.trainer) ? job.spec.trainer : {};
+  if (trainer.numProcPerNode !== undefined) return String(trainer.numProcPerNode);
+  if (!isObject(trainer.resourcesPerNode)) return 'auto';
+  const fromCpu = (resources: unknown): { value: string; usedCpu: boolean } => {
+    if (!isObject(resources)) return { value: '1', usedCpu: false };
+    if (Object.keys(resources).some(name => name.toLowerCase().includes('gpu'))) return { value: 'auto', usedCpu: false };
+    return { value: String(Math.max(1, Math.ceil(parseQuantity(resources.cpu) ?? 0))), usedCpu: true };
+  };
+  const limits = fromCpu(trainer.resourcesPerNode.limits);
+  return limits.usedCpu ? limits.value : fromCpu(trainer.resourcesPerNode.requests).value;
+}
+
+/** What the torch plugin upserts into the `node` container of node `index`, in its order; the rank is the pod's completion index. */
+export function torchPluginEnv(job: Json, runtime: Json | undefined, index: number): Array<{ name: string; value: string }> {
+  const name = String(job.metadata?.name ?? '');
+  return [
+    { name: 'PET_NNODES', value: String(trainJobNodes(job, runtime)) },
+    { name: 'PET_NPROC_PER_NODE', value: trainJobProcPerNode(job) },
+    { name: 'PET_NODE_RANK', value: String(index) },
+    { name: 'PET_MASTER_ADDR', value: trainJobMasterAddress(name) },
+    { name: 'PET_MASTER_PORT', value: String(TRAINER_MASTER_PORT) },
+  ];
 }

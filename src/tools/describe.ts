@@ -1,11 +1,15 @@
-import { isPyTorchJob } from './manifests';
-import { describeScheduling, formatQuantities, SchedulingSummary } from './scheduling';
+import { isPyTorchJob, isTrainingRuntime, isTrainJob } from './manifests';
+import { describeScheduling, describeTrainJobScheduling, formatQuantities, SchedulingSummary } from './scheduling';
 import { formatTable } from './table';
+import { TRAINER_CONTAINER_NAME, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINING_CONTAINER_NAME } from '../rules/facts';
 import { replicaCount, trainingPort } from '../rules/operator-env';
 import { gpuCount, trainingContainer } from '../rules/pod-template';
 import { isObject, Json } from '../rules/problem';
 import { parseQuantity } from '../rules/quantity';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
+import {
+  isRuntimeOf, runtimeRefOf, trainerReplicatedJob, trainJobMasterAddress, trainJobNodes, trainJobNodeTemplate, trainJobPodHost, trainJobProcPerNode,
+} from '../rules/trainjob';
 
 /** One replica type of a job, as a cluster will run it. */
 export interface ReplicaSummary {
@@ -20,6 +24,8 @@ export interface ReplicaSummary {
   readonly gpusPerPod: number;
   readonly cpuPerPod?: string;
   readonly memoryPerPod?: string;
+  /** The pods' names up to their index when the controller names them so: `resnet-node-0-` for a TrainJob's nodes. */
+  readonly podNamePrefix?: string;
 }
 
 /** What a resource quota must admit for an elastic job, which the range of nodes torchrun accepts does not say. */
@@ -46,12 +52,49 @@ export interface JobSummary {
   readonly quota?: QuotaSummary;
   /** The queue or gang scheduler the job is written for, and what it sees; undefined when the job names none. */
   readonly scheduling?: SchedulingSummary;
+  /** A TrainJob's runtime, and whether the files hold it. */
+  readonly runtime?: string;
 }
 
-/** Summarizes a PyTorchJob or single-node torchrun Job. */
-export function describeJob(job: Json): JobSummary {
+/**
+ * Summarizes a PyTorchJob, a single-node torchrun Job, or a TrainJob with its runtime.
+ * @param others the objects read beside it, among which a TrainJob's runtime is looked for
+ */
+export function describeJob(job: Json, others: readonly Json[] = []): JobSummary {
+  if (isTrainJob(job)) return describeTrainJob(job, others.filter(isTrainingRuntime).find(runtime => isRuntimeOf(job, runtime)));
   const scheduling = describeScheduling(job);
   return scheduling === undefined ? describeTraining(job) : { ...describeTraining(job), scheduling };
+}
+
+/**
+ * A TrainJob as Trainer v2.3 runs it: its nodes are the pods of the runtime's trainer job, which the JobSet names
+ * `<job>-node-0-<rank>`, each with the processes of `PET_NPROC_PER_NODE`, meeting at node 0 on the torch plugin's port.
+ * Without its runtime, what the TrainJob alone says: its trainer, and one node unless it writes `numNodes`.
+ */
+function describeTrainJob(job: Json, runtime: Json | undefined): JobSummary {
+  const name = String(job.metadata?.name ?? '(no name)');
+  const ref = runtimeRefOf(job);
+  const nodes = trainJobNodes(job, runtime);
+  const template = trainJobNodeTemplate(job, runtime);
+  const nodeJob = trainerReplicatedJob(runtime)?.name ?? TRAINER_JOB_NAME;
+  const replica: ReplicaSummary = {
+    ...summarizeReplica(nodeJob, nodes, template, trainJobProcPerNode(job), TRAINER_CONTAINER_NAME),
+    podNamePrefix: trainJobPodHost(name, 0).replace(/0$/, ''),
+  };
+  const unwritten = runtime === undefined && job.spec?.trainer?.numNodes === undefined ? ', and one node is assumed for its mlPolicy.numNodes' : '';
+  const scheduling = describeTrainJobScheduling(job, runtime, nodes, template);
+  return {
+    kind: 'TrainJob',
+    name,
+    runtime: runtime ? `${ref.kind} ${String(ref.name)}`
+      : `${ref.kind} ${String(ref.name)} is not in the files: described from the TrainJob alone${unwritten}`,
+    replicas: [replica],
+    worldSize: worldSize([replica]),
+    rendezvous: `${trainJobMasterAddress(name)}:${TRAINER_MASTER_PORT} (static: PET_MASTER_ADDR and PET_NODE_RANK from the torch plugin)`,
+    totalPods: String(nodes),
+    totalGpus: String(nodes * replica.gpusPerPod),
+    ...scheduling === undefined ? {} : { scheduling },
+  };
 }
 
 function describeTraining(job: Json): JobSummary {
@@ -138,7 +181,9 @@ export function formatSummary(summary: JobSummary): string {
   const quota = summary.quota;
   return [
     `${summary.kind} ${summary.name}`,
+    ...summary.runtime === undefined ? [] : [`runtime: ${summary.runtime}`],
     ...table,
+    ...summary.replicas.filter(r => r.podNamePrefix !== undefined).map(r => `${r.type} pods: ${podNames(r)}`),
     `pods: ${summary.totalPods}   GPUs: ${summary.totalGpus}   world size: ${summary.worldSize}`,
     ...quota ? [`quota must admit: ${quota.pods} pods, ${quota.gpus} GPUs (${quota.reason})`] : [],
     `rendezvous: ${summary.rendezvous}`,
@@ -161,6 +206,13 @@ function formatScheduling(scheduling: SchedulingSummary): string[] {
   ];
 }
 
+/** `job-node-0-0, job-node-0-1`, or the first and the last of more than three. */
+function podNames(replica: ReplicaSummary): string {
+  const name = (index: number) => `${replica.podNamePrefix}${index}`;
+  if (replica.pods <= 3) return Array.from({ length: replica.pods }, (_, i) => name(i)).join(', ');
+  return `${name(0)}, ${name(1)}, … ${name(replica.pods - 1)}`;
+}
+
 /** `8`, or `8 (gpu)` when torchrun counts the processes from the pod's GPUs. */
 function processes(replica: ReplicaSummary): string {
   const count = replica.processCount;
@@ -174,7 +226,8 @@ export function formatMermaid(summary: JobSummary): string {
     const id = replica.type.toLowerCase();
     const shown = Math.min(replica.pods, 3);
     for (let i = 0; i < shown; i++) {
-      const podName = replica.type === 'Job' ? `${summary.name} pod` : `${summary.name}-${id}-${i}`;
+      const podName = replica.podNamePrefix !== undefined ? `${replica.podNamePrefix}${i}`
+        : replica.type === 'Job' ? `${summary.name} pod` : `${summary.name}-${id}-${i}`;
       lines.push(`  ${id}${i}["${podName}<br/>${replica.processesPerPod} process(es), ${replica.gpusPerPod} GPU(s)"] --- rdzv`);
     }
     if (replica.pods > shown) lines.push(`  ${id}more["… ${replica.pods - shown} more ${id} pod(s)"] --- rdzv`);
@@ -182,8 +235,9 @@ export function formatMermaid(summary: JobSummary): string {
   return lines.join('\n') + '\n';
 }
 
-function summarizeReplica(type: string, pods: number, template: unknown, nproc: string): ReplicaSummary {
-  const resources: Json = isObject(trainingContainer(template)?.resources) ? trainingContainer(template)!.resources : {};
+function summarizeReplica(type: string, pods: number, template: unknown, nproc: string, container = TRAINING_CONTAINER_NAME): ReplicaSummary {
+  const trainer = namedContainer(template, container);
+  const resources: Json = isObject(trainer?.resources) ? trainer!.resources : {};
   const pick = (name: string): string | undefined => resources.limits?.[name] ?? resources.requests?.[name];
   const gpus = gpuCount(resources);
   const shown = (name: string) => (pick(name) === undefined ? undefined : String(pick(name)));
@@ -217,4 +271,9 @@ function processCount(nproc: string, resources: Json, gpus: number): number | un
 function worldSize(replicas: readonly ReplicaSummary[]): string {
   if (replicas.every(r => r.processCount !== undefined)) return String(replicas.reduce((sum, r) => sum + r.pods * r.processCount!, 0));
   return `${replicas.reduce((sum, r) => sum + r.pods, 0)} × ${replicas[0].processesPerPod}`;
+}
+
+function namedContainer(template: unknown, name: string): Json | undefined {
+  const containers: unknown = isObject(template) && isObject(template.spec) ? template.spec.containers : undefined;
+  return Array.isArray(containers) ? containers.find((c): c is Json => isObject(c) && c.name === name) : undefined;
 }

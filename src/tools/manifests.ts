@@ -2,7 +2,10 @@ import { readdirSync, readFileSync, realpathSync, Stats, statSync } from 'fs';
 import { join } from 'path';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
-import { BATCH_JOB_API_VERSION, BATCH_JOB_KIND, PYTORCHJOB_API_VERSION, PYTORCHJOB_KIND, TRAINING_CONTAINER_NAME } from '../rules/facts';
+import {
+  BATCH_JOB_API_VERSION, BATCH_JOB_KIND, CLUSTER_TRAINING_RUNTIME_KIND, PYTORCHJOB_API_VERSION, PYTORCHJOB_KIND, TRAINER_API_VERSION,
+  TRAINING_CONTAINER_NAME, TRAINING_RUNTIME_KIND, TRAINJOB_KIND,
+} from '../rules/facts';
 import { cannotRead, fileType, regularFileStats } from '../rules/input-file';
 import { isObject, Json, UnusableInputError } from '../rules/problem';
 
@@ -129,9 +132,18 @@ function isList(manifest: Json): manifest is Json & { items: unknown[] } {
   return manifest.apiVersion === 'v1' && manifest.kind === 'List' && Array.isArray(manifest.items);
 }
 
-/** Whether a manifest is a training job these tools understand: a PyTorchJob, or a Job with a `pytorch` container. */
+/** Whether a manifest is a training job these tools understand: a PyTorchJob, a Job with a `pytorch` container, or a TrainJob. */
 export function isTrainingJob(manifest: Json): boolean {
-  return isPyTorchJob(manifest) || isTrainingBatchJob(manifest);
+  return isPyTorchJob(manifest) || isTrainingBatchJob(manifest) || isTrainJob(manifest);
+}
+
+export function isTrainJob(manifest: Json): boolean {
+  return manifest.apiVersion === TRAINER_API_VERSION && manifest.kind === TRAINJOB_KIND;
+}
+
+/** A TrainingRuntime or ClusterTrainingRuntime, which a TrainJob names. */
+export function isTrainingRuntime(manifest: Json): boolean {
+  return manifest.apiVersion === TRAINER_API_VERSION && [TRAINING_RUNTIME_KIND, CLUSTER_TRAINING_RUNTIME_KIND].includes(manifest.kind);
 }
 
 export function isPyTorchJob(manifest: Json): boolean {
@@ -157,7 +169,7 @@ export function selectJob(manifests: readonly LoadedManifest[], name: string | u
     const kinds = [...new Set(manifests.map(m => `${m.manifest.apiVersion}/${m.manifest.kind}`))].join(', ') || 'no objects';
     const files = [...new Set(manifests.map(m => m.file))];
     const where = files.length === 1 ? `${files[0]}: ` : '';
-    throw new UnusableInputError(`${where}no PyTorchJob or single-node torchrun Job in the files (found ${kinds})`);
+    throw new UnusableInputError(`${where}no PyTorchJob, single-node torchrun Job or TrainJob in the files (found ${kinds})`);
   }
   throw new UnusableInputError(`the files hold ${describeJobs(jobs)}: choose one with --job NAME`);
 }

@@ -2,10 +2,11 @@ import { isPyTorchJob } from './manifests';
 import { formatQuantity, podRequests, ResourceAmounts, sortResourceNames, sumAmounts, timesPods } from './pod-requests';
 import {
   COSCHEDULING_SCHEDULER_NAME, GANG_SCHEDULER_FLAG, KAI_QUEUE_LABEL, KAI_SCHEDULER_NAME, KUEUE_BATCH_JOB_FRAMEWORK, KUEUE_JOB_POD_SET,
-  KUEUE_PRIORITY_LABEL, KUEUE_PYTORCHJOB_FRAMEWORK, KUEUE_QUEUE_LABEL, VOLCANO_SCHEDULER_NAME,
+  KUEUE_PRIORITY_LABEL, KUEUE_PYTORCHJOB_FRAMEWORK, KUEUE_QUEUE_LABEL, KUEUE_TRAINJOB_FRAMEWORK, VOLCANO_QUEUE_ANNOTATION, VOLCANO_SCHEDULER_NAME,
 } from '../rules/facts';
 import { replicaCount } from '../rules/operator-env';
 import { isObject, Json } from '../rules/problem';
+import { trainerReplicatedJob } from '../rules/trainjob';
 
 /** Resource quantities by resource name, in the order they are shown: `{ cpu: '8', memory: '48Gi' }`. */
 export type Quantities = { readonly [resource: string]: string };
@@ -53,14 +54,87 @@ export function describeScheduling(job: Json): SchedulingSummary | undefined {
   const policy: Json | undefined = pyTorchJob && isObject(job.spec?.runPolicy?.schedulingPolicy) ? job.spec.runPolicy.schedulingPolicy : undefined;
   const pods = podSets.reduce((sum: number, p) => sum + p.pods, 0);
   const schedulers = [
-    kueue(labels, pyTorchJob, policy, specs),
+    kueue(labels, pyTorchJob ? KUEUE_PYTORCHJOB_NEEDS : KUEUE_BATCH_JOB_NEEDS, policy, specs),
     kai(labels, schedulerName),
     gang(schedulerName, policy, pods, pyTorchJob),
   ].filter((s): s is SchedulerSummary => s !== undefined);
+  return summarize(schedulers, podSets);
+}
+
+/**
+ * A TrainJob's schedulers and pod sets: Kueue reads the TrainJob's labels, and its pod sets are the JobSet's
+ * replicated jobs, the trainer's with one pod per node; the gang is the runtime's podGroupPolicy, whose PodGroup
+ * counts every pod of every replicated job.
+ * @param runtime the runtime the TrainJob names, when the files hold it
+ * @param nodeTemplate the trainer's pod template, the TrainJob's trainer merged in
+ */
+export function describeTrainJobScheduling(job: Json, runtime: Json | undefined, nodes: number, nodeTemplate: Json): SchedulingSummary | undefined {
+  const trainer = trainerReplicatedJob(runtime);
+  const written: unknown = runtime?.spec?.template?.spec?.replicatedJobs;
+  const replicatedJobs: Json[] = Array.isArray(written) ? written.filter(isObject) : [];
+  const podSets: PodSet[] = trainer === undefined ? [{ name: TRAINER_POD_SET, pods: nodes, template: nodeTemplate }]
+    : replicatedJobs.map(replicated => (replicated === trainer ? { name: String(replicated.name), pods: nodes, template: nodeTemplate } : {
+      name: String(replicated.name),
+      pods: wholeOr(replicated.replicas, 1) * wholeOr(replicated.template?.spec?.parallelism, 1),
+      template: replicated.template?.spec?.template,
+    }));
+  const labels: Json = isObject(job.metadata?.labels) ? job.metadata.labels : {};
+  const specs = podSets.map(p => (isObject(p.template) && isObject(p.template.spec) ? p.template.spec : {}));
+  const schedulerName = specs.map(spec => spec.schedulerName).find((name): name is string => typeof name === 'string');
+  const pods = podSets.reduce((sum: number, p) => sum + p.pods, 0);
+  const schedulers = [
+    kueue(labels, KUEUE_TRAINJOB_NEEDS, undefined, specs),
+    kai(labels, schedulerName),
+    podGroup(runtime, schedulerName, pods),
+  ].filter((s): s is SchedulerSummary => s !== undefined);
+  return summarize(schedulers, podSets);
+}
+
+/** Kueue's name for a TrainJob's trainer pod set, which the runtime's trainer job bears. */
+const TRAINER_POD_SET = 'node';
+
+const KUEUE_PYTORCHJOB_NEEDS = `Kueue's ${KUEUE_PYTORCHJOB_FRAMEWORK} integration enabled (integrations.frameworks), which Kueue v0.19 turned off by default`;
+const KUEUE_BATCH_JOB_NEEDS = `Kueue's ${KUEUE_BATCH_JOB_FRAMEWORK} integration enabled (integrations.frameworks), as it is by default`;
+const KUEUE_TRAINJOB_NEEDS = `Kueue's ${KUEUE_TRAINJOB_FRAMEWORK} integration enabled (integrations.frameworks), as it is by default, `
+  + 'in Kueue v0.17 or later, the first to write Trainer v2.2\'s runtime patches';
+
+function wholeOr(value: unknown, otherwise: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : otherwise;
+}
+
+/**
+ * Trainer v2 makes a PodGroup named after the TrainJob when its runtime has a podGroupPolicy, counting every pod; it
+ * never sets a scheduler name, so the gang forms only when the runtime's pod templates name the scheduler.
+ */
+function podGroup(runtime: Json | undefined, schedulerName: string | undefined, pods: number): SchedulerSummary | undefined {
+  const policy: Json | undefined = isObject(runtime?.spec?.podGroupPolicy) ? runtime!.spec.podGroupPolicy : undefined;
+  if (policy === undefined) return undefined;
+  const volcano = isObject(policy.volcano);
+  const timeout = policy.coscheduling?.scheduleTimeoutSeconds;
+  const queue = runtime!.spec?.template?.metadata?.annotations?.[VOLCANO_QUEUE_ANNOTATION];
+  const settings = [
+    `schedulerName ${schedulerName ?? '(none)'}`,
+    `minMember ${pods} of ${pods} pods (every pod of every replicated job)`,
+    ...timeout === undefined ? [] : [`scheduleTimeoutSeconds ${timeout}`],
+    ...volcano && queue !== undefined ? [`queue ${queue}`] : [],
+  ];
+  const wanted = volcano ? VOLCANO_SCHEDULER_NAME : COSCHEDULING_SCHEDULER_NAME;
+  return {
+    scheduler: volcano ? 'Volcano' : 'scheduler-plugins coscheduling',
+    settings: settings.join(', '),
+    needs: schedulerName === undefined
+      ? `the pods to ask for the gang scheduler (schedulerName ${wanted}, or its own name), which Trainer v2 never sets: without it the default scheduler ignores the PodGroup`
+      : `${volcano ? 'Volcano' : 'the scheduler-plugins scheduler'} installed: Trainer makes the PodGroup from the runtime's podGroupPolicy`,
+    queues: volcano,
+  };
+}
+
+function summarize(schedulers: readonly SchedulerSummary[], podSets: readonly PodSet[]): SchedulingSummary | undefined {
   if (schedulers.length === 0) return undefined;
+  const pods = podSets.reduce((sum: number, p) => sum + p.pods, 0);
   const requests = podSets.map(p => podRequests(p.template));
   return {
-    schedulers,
+    schedulers: [...schedulers],
     podSets: podSets.map((p, i) => ({ name: p.name, pods: p.pods, requestsPerPod: quantities(requests[i]) })),
     total: { pods, requests: quantities(sumAmounts(podSets.map((p, i) => timesPods(requests[i], p.pods)))) },
   };
@@ -80,7 +154,7 @@ function replicaPodSets(job: Json): PodSet[] {
 }
 
 /** Kueue reads the job's own labels; without a priority label it falls back to the pods' PriorityClass. */
-function kueue(labels: Json, pyTorchJob: boolean, policy: Json | undefined, specs: readonly Json[]): SchedulerSummary | undefined {
+function kueue(labels: Json, needs: string, policy: Json | undefined, specs: readonly Json[]): SchedulerSummary | undefined {
   const queue = labels[KUEUE_QUEUE_LABEL];
   if (queue === undefined) return undefined;
   const podPriority = policy?.priorityClass ?? specs.map(spec => spec.priorityClassName).find(name => name !== undefined);
@@ -89,9 +163,7 @@ function kueue(labels: Json, pyTorchJob: boolean, policy: Json | undefined, spec
   return {
     scheduler: 'Kueue',
     settings: [`LocalQueue ${queue}`, ...priority === undefined ? [] : [priority]].join(', '),
-    needs: pyTorchJob
-      ? `Kueue's ${KUEUE_PYTORCHJOB_FRAMEWORK} integration enabled (integrations.frameworks), which Kueue v0.19 turned off by default`
-      : `Kueue's ${KUEUE_BATCH_JOB_FRAMEWORK} integration enabled (integrations.frameworks), as it is by default`,
+    needs,
     queues: true,
   };
 }

@@ -1,6 +1,5 @@
-import { expandPaths, isPyTorchJob, isTrainingBatchJob, loadManifests, LoadedManifest } from './manifests';
+import { expandPaths, isPyTorchJob, isTrainingBatchJob, isTrainingRuntime, isTrainJob, loadManifests, LoadedManifest } from './manifests';
 import { checkTrainingBatchJob } from '../rules/batch-job';
-import { CLUSTER_TRAINING_RUNTIME_KIND, TRAINER_API_VERSION, TRAINING_RUNTIME_KIND, TRAINJOB_KIND } from '../rules/facts';
 import { isError, Json, Problem, ProblemKind, Severity, severityOf, UnusableInputError } from '../rules/problem';
 import { checkPyTorchJob } from '../rules/pytorchjob';
 import { CrdSchema } from '../rules/schema';
@@ -111,14 +110,6 @@ export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchem
     return [...schema?.checkPodTemplate(manifest.spec.template, '/spec/template') ?? [], ...checkTrainingBatchJob(manifest)];
   }
   return undefined;
-}
-
-function isTrainJob(manifest: Json): boolean {
-  return manifest.apiVersion === TRAINER_API_VERSION && manifest.kind === TRAINJOB_KIND;
-}
-
-function isTrainingRuntime(manifest: Json): boolean {
-  return manifest.apiVersion === TRAINER_API_VERSION && [TRAINING_RUNTIME_KIND, CLUSTER_TRAINING_RUNTIME_KIND].includes(manifest.kind);
 }
 
 /**

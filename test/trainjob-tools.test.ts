@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Chart, Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { JobTarget, NprocPerNode, PyTorchJob, PyTorchJobProps, Scheduling, TrainingRuntimeRef, Worker } from '../src';
+import { kfpytorch } from './support/cli';
+import { describeJob, formatMermaid } from '../src/tools/describe';
+
+/*
+ * kfpytorch describe on TrainJobs: the library synthesizes a TrainJob and its runtime, the CLI reads them back from
+ * the same files or folders, as it reads v1 jobs.
+ */
+
+let root: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'kfpytorch-trainjob-tools-'));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const DEFINITION: PyTorchJobProps = {
+  metadata: { name: 'resnet', namespace: 'ml' },
+  image: 'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime',
+  command: ['torchrun', 'train.py'],
+  limits: { gpu: 2 },
+  nprocPerNode: NprocPerNode.count(2),
+  worker: new Worker({ replicas: 1 }),
+  scheduling: Scheduling.kueue({ queueName: 'gpu-queue' }),
+  target: JobTarget.trainerV2(),
+};
+
+/** The objects a chart synthesizes, as YAML documents in a file of their own (or one file per object with `split`). */
+function write(name: string, build: (chart: Chart) => void, split = false): string {
+  const chart = Testing.chart();
+  build(chart);
+  const manifests = Testing.synth(chart);
+  if (!split) {
+    const file = join(root, `${name}.yaml`);
+    writeFileSync(file, manifests.map(m => stringify(m)).join('---\n'));
+    return file;
+  }
+  const folder = mkdtempSync(join(root, `${name}-`));
+  manifests.forEach((m, i) => writeFileSync(join(folder, `${i}-${m.kind}.yaml`), stringify(m)));
+  return folder;
+}
+
+const RESNET = `TrainJob resnet
+runtime: TrainingRuntime resnet
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+node     2     2              2         -        -
+node pods: resnet-node-0-0, resnet-node-0-1
+pods: 2   GPUs: 4   world size: 4
+rendezvous: resnet-node-0-0.resnet:29500 (static: PET_MASTER_ADDR and PET_NODE_RANK from the torch plugin)
+scheduling: Kueue: LocalQueue gpu-queue
+needs: Kueue's trainer.kubeflow.org/trainjob integration enabled (integrations.frameworks), as it is by default, in Kueue v0.17 or later, the first to write Trainer v2.2's runtime patches
+POD SET  PODS  REQUESTS/POD
+node     2     nvidia.com/gpu 2
+queue quota must admit: 2 pods, nvidia.com/gpu 4
+`;
+
+describe('kfpytorch describe on a TrainJob', () => {
+  test('with its runtime in the same file: the JobSet\'s pod names, processes per node, world size, rendezvous at node 0, GPUs, Kueue\'s pod set', async () => {
+    const file = write('resnet', chart => new PyTorchJob(chart, 'resnet', DEFINITION));
+    expect(await kfpytorch('describe', file)).toEqual({ status: 0, stdout: RESNET, stderr: '' });
+  });
+
+  test('with its runtime in another file of the folder given', async () => {
+    const folder = write('resnet-split', chart => new PyTorchJob(chart, 'resnet', DEFINITION), true);
+    expect(await kfpytorch('describe', folder)).toEqual({ status: 0, stdout: RESNET, stderr: '' });
+  });
+
+  test('without its runtime: one line says so, and the rest is what the TrainJob alone says', async () => {
+    const file = write('builtin', chart => new PyTorchJob(chart, 'builtin', {
+      ...DEFINITION,
+      metadata: { name: 'builtin' },
+      scheduling: undefined,
+      worker: new Worker({ replicas: 3 }),
+      target: JobTarget.trainerV2({ runtime: TrainingRuntimeRef.clusterRuntime('torch-distributed') }),
+    }));
+    expect((await kfpytorch('describe', file)).stdout).toBe(`TrainJob builtin
+runtime: ClusterTrainingRuntime torch-distributed is not in the files: described from the TrainJob alone
+REPLICA  PODS  PROCESSES/POD  GPUS/POD  CPU/POD  MEMORY/POD
+node     4     2              2         -        -
+node pods: builtin-node-0-0, builtin-node-0-1, … builtin-node-0-3
+pods: 4   GPUs: 8   world size: 8
+rendezvous: builtin-node-0-0.builtin:29500 (static: PET_MASTER_ADDR and PET_NODE_RANK from the torch plugin)
+`);
+  });
+
+  test('a TrainJob that writes no numNodes and whose runtime is missing: one node is assumed, and said to be', () => {
+    const summary = describeJob({
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainJob',
+      metadata: { name: 'bare' },
+      spec: { runtimeRef: { name: 'torch-distributed' }, trainer: { image: 'img', resourcesPerNode: { requests: { cpu: '3500m' } } } },
+    });
+    expect(summary).toMatchObject({
+      runtime: 'ClusterTrainingRuntime torch-distributed is not in the files: described from the TrainJob alone, and one node is assumed for its mlPolicy.numNodes',
+      totalPods: '1',
+      // The torch plugin turns auto into the CPU count of a node without GPUs, rounded up.
+      worldSize: '4',
+      replicas: [{ type: 'node', pods: 1, processesPerPod: '4', cpuPerPod: '3500m' }],
+    });
+  });
+
+  test('the runtime\'s node count, resources and other replicated jobs count when the TrainJob leaves them out; its gang counts every pod', () => {
+    const runtime = {
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'ClusterTrainingRuntime',
+      metadata: { name: 'gang' },
+      spec: {
+        mlPolicy: { numNodes: 3, torch: {} },
+        podGroupPolicy: { coscheduling: { scheduleTimeoutSeconds: 120 } },
+        template: {
+          spec: {
+            replicatedJobs: [
+              { name: 'dataset-initializer', template: { metadata: { labels: { 'trainer.kubeflow.org/trainjob-ancestor-step': 'dataset-initializer' } }, spec: { template: { spec: { containers: [{ name: 'dataset-initializer', image: 'init', resources: { requests: { cpu: '1' } } }] } } } } },
+              { name: 'node', template: { metadata: { labels: { 'trainer.kubeflow.org/trainjob-ancestor-step': 'trainer' } }, spec: { template: { spec: { schedulerName: 'scheduler-plugins-scheduler', containers: [{ name: 'node', image: 'img', resources: { limits: { 'nvidia.com/gpu': 1, 'cpu': '8' } } }] } } } } },
+            ],
+          },
+        },
+      },
+    };
+    const job = { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'g' }, spec: { runtimeRef: { name: 'gang' }, trainer: { numProcPerNode: 1 } } };
+    const summary = describeJob(job, [runtime]);
+    expect(summary).toMatchObject({ runtime: 'ClusterTrainingRuntime gang', totalPods: '3', totalGpus: '3', worldSize: '3' });
+    expect(summary.scheduling).toEqual({
+      schedulers: [{
+        scheduler: 'scheduler-plugins coscheduling',
+        settings: 'schedulerName scheduler-plugins-scheduler, minMember 4 of 4 pods (every pod of every replicated job), scheduleTimeoutSeconds 120',
+        needs: 'the scheduler-plugins scheduler installed: Trainer makes the PodGroup from the runtime\'s podGroupPolicy',
+        queues: false,
+      }],
+      podSets: [
+        { name: 'dataset-initializer', pods: 1, requestsPerPod: { cpu: '1' } },
+        { name: 'node', pods: 3, requestsPerPod: { 'cpu': '8', 'nvidia.com/gpu': '1' } },
+      ],
+      total: { pods: 4, requests: { 'cpu': '25', 'nvidia.com/gpu': '3' } },
+    });
+    expect(formatMermaid(summary)).toBe(`flowchart LR
+  rdzv(["rendezvous<br/>g-node-0-0.g:29500"])
+  node0["g-node-0-0<br/>1 process(es), 1 GPU(s)"] --- rdzv
+  node1["g-node-0-1<br/>1 process(es), 1 GPU(s)"] --- rdzv
+  node2["g-node-0-2<br/>1 process(es), 1 GPU(s)"] --- rdzv
+`);
+  });
+});
