@@ -1,16 +1,23 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { Writable } from 'stream';
 import { Chart, Testing } from 'cdk8s';
 import { stringify } from 'yaml';
 import { JobTarget, NprocPerNode, PyTorchJob, PyTorchJobProps, Scheduling, TrainingRuntimeRef, Worker } from '../src';
 import { kfpytorch } from './support/cli';
 import { describeJob, formatMermaid } from '../src/tools/describe';
+import { runLocally } from '../src/tools/runner';
 
 /*
- * kfpytorch describe on TrainJobs: the library synthesizes a TrainJob and its runtime, the CLI reads them back from
- * the same files or folders, as it reads v1 jobs.
+ * kfpytorch describe and run on TrainJobs: the library synthesizes a TrainJob and its runtime, the tools read them
+ * back from the same files or folders, as they read v1 jobs; run starts real torchrun processes (Debian's torch).
  */
+
+const TORCHRUN = '/usr/bin/torchrun';
+/** One gloo all-reduce per rank; prints `rank=R world=W sum=S ...`. */
+const ALLREDUCE = join(__dirname, 'fixtures', 'allreduce.py');
+const TIMEOUT_MS = 120_000;
 
 let root: string;
 
@@ -147,5 +154,81 @@ rendezvous: builtin-node-0-0.builtin:29500 (static: PET_MASTER_ADDR and PET_NODE
   node1["g-node-0-1<br/>1 process(es), 1 GPU(s)"] --- rdzv
   node2["g-node-0-2<br/>1 process(es), 1 GPU(s)"] --- rdzv
 `);
+  });
+});
+
+/** A stream that keeps what is written to it. */
+class Collector extends Writable {
+  public text = '';
+  public _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+/**
+ * Settings of this machine, never part of a manifest: Debian's torch 1.13 torchrun crashes under Python 3.11 unless
+ * PET_REDIRECTS and PET_TEE are 2; PET_LOG_DIR keeps its logs out of /tmp; no bytecode in test/fixtures.
+ */
+function machineEnv(): { [name: string]: string } {
+  return { PET_REDIRECTS: '2', PET_TEE: '2', PET_LOG_DIR: join(root, 'torchelastic'), PYTHONDONTWRITEBYTECODE: '1' };
+}
+
+describe('kfpytorch run on a TrainJob with its runtime', () => {
+  const twoByTwo = (chart: Chart) => new PyTorchJob(chart, 'allreduce', {
+    metadata: { name: 'allreduce' },
+    image: 'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime',
+    command: [TORCHRUN, ALLREDUCE],
+    nprocPerNode: NprocPerNode.count(2),
+    worker: new Worker({ replicas: 1 }),
+    target: JobTarget.trainerV2(),
+  });
+
+  test('two nodes of two processes under the real torchrun: the JobSet\'s pod names, world 4, node rank 0 decides', async () => {
+    if (!existsSync(TORCHRUN)) throw new Error(`${TORCHRUN} is missing: install Debian's torch with \`apt-get install -y python3-torch\``);
+    const file = write('allreduce', twoByTwo);
+    const output = new Collector();
+    const result = await runLocally({ files: [file], env: machineEnv(), gracePeriodMs: 10_000, restartDelayMs: 100, output, errorOutput: output });
+
+    expect(result).toMatchObject({ succeeded: true, reason: 'allreduce-node-0-0 succeeded (node rank 0)' });
+    expect(result.pods.map(pod => [pod.name, pod.exitCode, pod.restarts])).toEqual([['allreduce-node-0-0', 0, 0], ['allreduce-node-0-1', 0, 0]]);
+    const ranks = [...output.text.matchAll(/^\[(allreduce-node-0-\d)\] .*?rank=(\d+) world=(\d+) sum=(\d+)/gm)]
+      .map(([, pod, rank, world, sum]) => [pod, Number(rank), Number(world), Number(sum)])
+      .sort((a, b) => Number(a[1]) - Number(b[1]));
+    // torchrun numbers the processes of node rank N from N × 2.
+    expect(ranks).toEqual([
+      ['allreduce-node-0-0', 0, 4, 6], ['allreduce-node-0-0', 1, 4, 6],
+      ['allreduce-node-0-1', 2, 4, 6], ['allreduce-node-0-1', 3, 4, 6],
+    ]);
+    expect(output.text).toMatch(/^TrainJob allreduce: Succeeded: allreduce-node-0-0 succeeded \(node rank 0\)$/m);
+  }, TIMEOUT_MS);
+
+  test('each node gets the torch plugin\'s PET_* with its rank, node 0\'s address and port pointed at this machine', async () => {
+    const file = write('dry', twoByTwo);
+    const output = new Collector();
+    await runLocally({ files: [file], dryRun: true, output, errorOutput: output });
+    const env = (pod: string) => Object.fromEntries([...output.text.matchAll(new RegExp(`^\\[${pod}\\]   (\\w+)=(.*)$`, 'gm'))].map(([, name, value]) => [name, value]));
+    const first = env('allreduce-node-0-0');
+    expect(first).toMatchObject({
+      JOB_COMPLETION_INDEX: '0', PET_NNODES: '2', PET_NPROC_PER_NODE: '2', PET_NODE_RANK: '0', PET_MASTER_ADDR: '127.0.0.1', MASTER_ADDR: '127.0.0.1', RANK: '0',
+    });
+    expect(first.PET_MASTER_PORT).toMatch(/^\d+$/);
+    expect(first.MASTER_PORT).toBe(first.PET_MASTER_PORT);
+    expect(env('allreduce-node-0-1')).toMatchObject({ JOB_COMPLETION_INDEX: '1', PET_NODE_RANK: '1', RANK: '1', PET_MASTER_PORT: first.PET_MASTER_PORT });
+  });
+
+  test('a TrainJob whose runtime is not in the files runs what it alone says, after one line that says so', async () => {
+    const file = write('alone', chart => new PyTorchJob(chart, 'alone', {
+      metadata: { name: 'alone' },
+      image: 'img',
+      command: ['true'],
+      worker: new Worker({ replicas: 1 }),
+      target: JobTarget.trainerV2({ runtime: TrainingRuntimeRef.clusterRuntime('torch-distributed') }),
+    }));
+    const output = new Collector();
+    const result = await runLocally({ files: [file], dryRun: true, output, errorOutput: output });
+    expect(result.succeeded).toBe(true);
+    expect(output.text).toMatch(/^note: ClusterTrainingRuntime torch-distributed is not in the files: the nodes run what the TrainJob alone says$/m);
+    expect(output.text).toMatch(/^\[alone-node-0-0\] command: true$/m);
   });
 });

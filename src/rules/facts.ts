@@ -128,6 +128,8 @@ export const TRAINER_MASTER_PORT = 29500;
 export const TRAINER_RESERVED_ENV = ['PET_NNODES', 'PET_NPROC_PER_NODE', 'PET_NODE_RANK', 'PET_MASTER_ADDR', 'PET_MASTER_PORT'];
 /** The pod annotation holding a pod's index in its Job, from which the torch plugin reads `PET_NODE_RANK`. */
 export const JOB_COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+/** The variable in which the Job controller gives every container of an Indexed Job's pod its index. */
+export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
 /** The TrainJob's `managedBy` values the CRD admits; the first is the default. */
 export const TRAINJOB_MANAGERS = ['trainer.kubeflow.org/trainjob-controller', 'kueue.x-k8s.io/multikueue'];
 /** The manager Kueue gives its own runtime patch. */

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from 'os';
-import { LoadedManifest } from './manifests';
+import { isTrainJob, LoadedManifest } from './manifests';
 import { PodPlan } from './plan';
 import { checkManifest } from './validate';
 import { replicaCount } from '../rules/operator-env';
@@ -7,6 +7,7 @@ import { formatProblem, isError, isObject, Json, severityOf, UnusableInputError 
 import { parseQuantity } from '../rules/quantity';
 import { CrdSchema } from '../rules/schema';
 import { torchrunArgsStart, torchrunFlag } from '../rules/torchrun';
+import { trainJobNodes } from '../rules/trainjob';
 
 /** The most pods a node runs: the kubelet's default `maxPods`. The whole job runs on this one machine. */
 export const MAX_PODS = 110;
@@ -24,8 +25,8 @@ const MAX_PROBLEMS_SHOWN = 10;
  * Applies the rules and the schema of `kfpytorch validate` to the job: each problem is written as one line, and errors
  * refuse the job.
  */
-export function checkJobRules(job: LoadedManifest, write: (line: string) => void): void {
-  const problems = checkManifest(job.manifest, CrdSchema.bundled()) ?? [];
+export function checkJobRules(job: LoadedManifest, write: (line: string) => void, runtimes: readonly Json[] = []): void {
+  const problems = checkManifest(job.manifest, CrdSchema.bundled(), runtimes) ?? [];
   const errors = problems.filter(isError);
   const shown = errors.length > 0 ? errors : problems;
   for (const problem of shown.slice(0, MAX_PROBLEMS_SHOWN)) {
@@ -36,9 +37,10 @@ export function checkJobRules(job: LoadedManifest, write: (line: string) => void
 }
 
 /** Refuses a job of more pods than a node runs, before they are planned (`replicas: 1e9` would fill the memory). */
-export function checkPodCount(job: Json): void {
+export function checkPodCount(job: Json, runtime?: Json): void {
   const replicaSpecs = isObject(job.spec?.pytorchReplicaSpecs) ? job.spec.pytorchReplicaSpecs : undefined;
-  const pods = replicaSpecs ? Object.values(replicaSpecs).reduce((sum: number, replica) => sum + replicaCount(replica), 0) : 1;
+  const pods = isTrainJob(job) ? trainJobNodes(job, runtime)
+    : replicaSpecs ? Object.values(replicaSpecs).reduce((sum: number, replica) => sum + replicaCount(replica), 0) : 1;
   if (pods > MAX_PODS) {
     throw new UnusableInputError(`${jobLabel(job)} has ${pods} pods, and a node runs at most ${MAX_PODS} (the kubelet's default maxPods): `
       + 'the runner runs every pod on this machine');

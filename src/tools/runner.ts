@@ -6,12 +6,13 @@ import { constants } from 'os';
 import { RestartBackoff } from './backoff';
 import { DebianTorchCrashWatch, debianTorchAdvice } from './debian-torch';
 import { DEVICE_SELECTION_ENV, divideGpus, GpuOptions } from './gpus';
-import { loadManifests, selectJob } from './manifests';
+import { isTrainingRuntime, isTrainJob, loadManifests, selectJob } from './manifests';
 import { JobPlan, PodPlan, planJob, SuccessRule } from './plan';
 import { killPodProcesses, POD_MARK_ENV, PodMembership, signalGroup, startPodProcess } from './pod-processes';
 import { checkJobRules, checkPodCount, checkWorldSize, jobLabel, resourceNote } from './preflight';
 import { formatTable } from './table';
 import { UnusableInputError } from '../rules/problem';
+import { isRuntimeOf, runtimeRefOf } from '../rules/trainjob';
 
 /** Options of a local run. */
 export interface LocalRunOptions extends GpuOptions {
@@ -99,12 +100,20 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const started = Date.now();
   const out = options.output ?? process.stdout;
   const errors = options.errorOutput ?? process.stderr;
-  const loaded = selectJob(loadManifests(options.files), options.jobName);
+  const manifests = loadManifests(options.files);
+  const loaded = selectJob(manifests, options.jobName);
   const job = loaded.manifest;
-  checkJobRules(loaded, line => errors.write(`${line}\n`));
-  checkPodCount(job);
+  // A TrainJob runs with its runtime when the files hold it, as validate checks it.
+  const runtimes = manifests.map(m => m.manifest).filter(isTrainingRuntime);
+  const runtime = isTrainJob(job) ? runtimes.find(candidate => isRuntimeOf(job, candidate)) : undefined;
+  checkJobRules(loaded, line => errors.write(`${line}\n`), runtimes);
+  if (isTrainJob(job) && runtime === undefined) {
+    const ref = runtimeRefOf(job);
+    errors.write(`note: ${ref.kind} ${String(ref.name)} is not in the files: the nodes run what the TrainJob alone says\n`);
+  }
+  checkPodCount(job, runtime);
   if (options.workingDirectory !== undefined) checkDirectory(options.workingDirectory);
-  const plan = planJob(job, options.env ?? {}, { master: await freePort(), rendezvous: await freePort() });
+  const plan = planJob(job, options.env ?? {}, { master: await freePort(), rendezvous: await freePort() }, runtime);
   const gpus = divideGpus(jobLabel(job), plan.pods, options);
   checkWorldSize(job, plan.pods, gpus.counts);
   for (const note of [gpus.note, resourceNote(plan.pods)]) if (note) errors.write(`${note}\n`);
@@ -252,6 +261,8 @@ class LocalJob {
       this.end(true, 'master-0 succeeded (rank 0)');
     } else if (rule === SuccessRule.ANY_POD) {
       this.end(true, `${pod.plan.name} succeeded, which ends an elastic job`);
+    } else if (rule === SuccessRule.RANK_ZERO && pod === this.pods[0]) {
+      this.end(true, `${pod.plan.name} succeeded (node rank 0)`);
     } else if (rule === SuccessRule.ALL_PODS && this.pods.every(p => p.succeeded)) {
       this.end(true, 'every pod succeeded');
     }
