@@ -1,6 +1,8 @@
 // The benchmark's jobs, built with the library (compiled, from lib/): a PyTorchJob with a master on on-demand nodes
 // and 4 workers, 8 GPUs and an RDMA device each, IPC_LOCK, one pod per node, an init container and a metrics
-// sidecar, 16 GiB of shared memory, a run policy and env; and an elastic job of 2 to 4 such nodes.
+// sidecar, 16 GiB of shared memory, a run policy and env; an elastic job of 2 to 4 such nodes; and the same five
+// nodes for Kubeflow Trainer v2.3, a TrainingRuntime and its TrainJob (without what v2.3 cannot express: a Master
+// unlike the Workers, a TTL).
 const { Duration, Size } = require('cdk8s');
 const { Capability, Cpu, EnvValue, NodeTaintQuery } = require('cdk8s-plus-28');
 const kf = require('../lib/src');
@@ -39,6 +41,17 @@ function addJobs(chart, i) {
       runPolicy: new kf.RunPolicy({ cleanPodPolicy: kf.CleanPodPolicy.RUNNING, ttlAfterFinished: Duration.days(1) }),
     }),
   });
+  new kf.PyTorchJob(chart, `trainjob-${i}`, {
+    ...common(`trainjob-${i}`),
+    command: ['torchrun', 'train.py'],
+    nprocPerNode: kf.NprocPerNode.count(8),
+    worker: new kf.Worker({ replicas: 4 }),
+    runPolicy: new kf.RunPolicy({ activeDeadline: Duration.hours(12) }),
+    target: kf.JobTarget.trainerV2(),
+  });
 }
 
-module.exports = { addJobs };
+/** The jobs addJobs adds per index, one of each kind. */
+const KINDS = 3;
+
+module.exports = { addJobs, KINDS };

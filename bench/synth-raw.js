@@ -10,7 +10,8 @@ const chart = new Chart(app, 'jobs');
 for (let i = 0; i < n; i++) {
   for (const { id, manifest } of templates) {
     const { apiVersion, kind, metadata, spec } = JSON.parse(JSON.stringify(manifest).split(`${id}-0`).join(`${id}-${i}`));
-    new ApiObject(chart, `${id}-${i}`, { apiVersion, kind, metadata, spec });
+    // A TrainJob and its runtime share a name: the kind keeps their construct ids apart.
+    new ApiObject(chart, `${kind}-${id}-${i}`, { apiVersion, kind, metadata, spec });
   }
 }
 app.synth();
