@@ -91,7 +91,8 @@ project.addPackageIgnore('/bench/');
 
 // A plain `npx projen build` packages every language in package-all, which leaves Java and Go out: their builds
 // fetch cdk8s's own Maven artifacts (org.cdk8s) and Go modules (github.com/cdk8s-team), which the project's
-// machines are not served. `package:java` and `package:go` build them where those are reachable.
+// machines are not served. `package:java` and `package:go` build them where those are reachable; test:go makes
+// cdk8s's Go bindings itself.
 const packageAll = project.tasks.tryFind('package-all')!;
 packageAll.reset();
 packageAll.spawn(project.tasks.tryFind('package:js')!);
@@ -100,6 +101,10 @@ packageAll.spawn(project.tasks.tryFind('package:python')!);
 project.addTask('test:python', {
   description: 'Build the Python wheel and test it in a new virtual environment against the same jobs in TypeScript',
   steps: [{ spawn: 'package:python' }, { exec: 'bash test/python/run.sh' }],
+});
+project.addTask('test:go', {
+  description: 'Synthesize a Flyte case with the Go bindings and compare it with the same job in TypeScript',
+  exec: 'bash test/go/run.sh',
 });
 project.addTask('test:fresh-app', {
   description: 'Pack the npm package, install it into a new cdk8s app and synthesize the README example there',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test from a fresh clone, with the set-up they need: the Debian packages, the npm dependencies, the build
 # (jsii, API.md, jest, eslint, the npm package), the Python package built and tested in a new virtual environment,
-# and the packed npm package installed into a new cdk8s app. .ci/run runs this too.
+# the Go bindings' smoke test, and the packed npm package installed into a new cdk8s app. .ci/run runs this too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,5 @@ npm ci
 # With CI set, the build packages only JavaScript: test:python builds the wheel that it tests.
 CI=true npx projen build
 npx projen test:python
+npx projen test:go
 npx projen test:fresh-app
