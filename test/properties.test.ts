@@ -2152,7 +2152,8 @@ const jobMutations: Array<Mutation<JobCfg, any>> = [
   }),
   mutation<JobCfg, NprocCfg>({
     name: 'nprocPerNode with a command that is not torchrun',
-    param: nprocCfg,
+    // The operator counts any other value as one process per pod, which is what runs: only a count above 1 is lost.
+    param: fc.integer({ min: 2, max: 8 }),
     applies: cfg => cfg.command !== undefined && !isTorchrun(cfg.command) && inheritsCommand(cfg),
     apply: (cfg, n) => { cfg.nprocPerNode = n; },
     field: () => 'spec.nprocPerNode',
