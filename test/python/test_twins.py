@@ -80,3 +80,11 @@ def test_a_bad_input_raises_the_typescript_message(case, typescript):
         ERRORS[case]()
     # jsii puts the JavaScript error's name before its message, as JavaScript's Error.toString does.
     assert str(raised.value) == "Error: " + (typescript / f"{case}.txt").read_text()
+
+
+def test_the_wheel_installs_the_kfpytorch_command(typescript):
+    # pip puts the package's command beside the interpreter; it runs the library's own command-line tool.
+    kfpytorch = Path(sys.executable).parent / "kfpytorch"
+    checked = subprocess.run([kfpytorch, "validate", typescript / "readme"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == "2 training job(s) checked, 0 error(s), 0 warning(s)\n"
