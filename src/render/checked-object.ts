@@ -53,9 +53,12 @@ export class CheckedApiObject extends ApiObject {
     super.addJsonPatch(...ops);
   }
 
-  /** The object as it will be written, without checking it: for the checks of another object that refers to it. */
+  /**
+   * The object as it will be written, without checking it: for the checks of another object that refers to it. Once
+   * validated, that object is at hand; rendering it again would double the cost of the check that asks.
+   */
   public manifest(): Json {
-    return this.write();
+    return this.validated ?? this.write();
   }
 
   /** Forgets the last check: called when the job is amended. */
