@@ -1,4 +1,4 @@
-import { App, Chart, Duration, Size, Testing } from 'cdk8s';
+import { App, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, NodeTaintQuery, Volume } from 'cdk8s-plus-28';
 import {
   CleanPodPolicy, ClusterTrainingRuntime, Elastic, Entrypoint, JobTarget, Master, Nnodes, NprocPerNode, PyTorchElasticJob, PyTorchJob,
@@ -375,6 +375,24 @@ describe('the v2.3 webhook rules at synth time, with their messages', () => {
     new TrainJob(c, 'j', { metadata: { name: 'j' }, runtime, runtimePatches: [new RuntimePatch({ manager: 'example.com/p', replicatedJob: 'launcher', nodeSelector: { a: 'b' } })] });
     expect(() => Testing.synth(c)).toThrow('[test/j] spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].name: "launcher" is not a replicated job of TrainingRuntime "torch", '
       + 'which has "node": the v2.3 webhook lets the patch through, and the pods are never created');
+  });
+
+  test('a TrainJob is checked against its runtime as written, a JSON patch of the runtime included, and again after an amendment', () => {
+    const c = chart();
+    const runtime = new TrainingRuntime(c, 'r', { metadata: { name: 'torch' }, image: IMAGE });
+    new TrainJob(c, 'j', { metadata: { name: 'j' }, runtime, runtimePatches: [new RuntimePatch({ manager: 'example.com/p', nodeSelector: { a: 'b' } })] });
+    expect(synth(c).map(m => m.kind)).toEqual(['TrainingRuntime', 'TrainJob']);
+    runtime.apiObject.addJsonPatch(JsonPatch.replace('/spec/template/spec/replicatedJobs/0/name', 'launcher'));
+    expect(() => Testing.synth(c)).toThrow('[test/j] spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].name: "node" is not a replicated job of TrainingRuntime "torch", '
+      + 'which has "launcher": the v2.3 webhook lets the patch through, and the pods are never created');
+
+    // The runtime made for a job is validated after the job's TrainJob, which reads it first.
+    const made = chart();
+    const job = new PyTorchJob(made, 'made', { ...definition(), target: JobTarget.trainerV2() });
+    expect(synth(made).map(m => m.kind)).toEqual(['TrainingRuntime', 'TrainJob']);
+    job.trainingRuntime!.apiObject.addJsonPatch(JsonPatch.replace('/spec/template/spec/replicatedJobs/0/name', 'launcher'));
+    expect(() => Testing.synth(made)).toThrow('[test/made/Runtime] spec.template.spec.replicatedJobs[0].name: "launcher" is the trainer job, but the torch plugin sets PET_MASTER_ADDR '
+      + 'to the host of replicated job "node" (<job>-node-0-0.<job>): name it "node", or torchrun waits for a master that does not exist');
   });
 
   test('a container the runtime lacks, env in the node container, and the rules on hand-written manifests', () => {

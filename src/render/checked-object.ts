@@ -19,6 +19,8 @@ export const FATAL_WARNINGS_CONTEXT = 'cdk8s-kfpytorch:fatalWarnings';
 export class CheckedApiObject extends ApiObject {
   /** The object as validated, handed to the write that follows the validation in the same synth. */
   private validated?: Json;
+  /** The object as written for another object's check, handed to this object's own validation that follows. */
+  private written?: Json;
   /**
    * Whether nothing changed since the rules last found the object clean. cdk8s validates the whole app once more
    * for every chart it writes; without this, an app of many charts would render and check its jobs again each time.
@@ -27,8 +29,9 @@ export class CheckedApiObject extends ApiObject {
   private spec?: Json;
   /** Warnings already shown: each once, however often cdk8s validates the app. Made on the first warning. */
   private shownWarnings?: Set<string>;
-  /** Objects rendered from the same options (a TrainJob's runtime made for it). */
-  private rendersWith?: CheckedApiObject[];
+  /** Objects rendered from the same options (a TrainJob's runtime made for it), or checked against this one. */
+  private checkedWith?: CheckedApiObject[];
+  private invalidating = false;
 
   public constructor(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
     private readonly renderSpec: () => Json, private readonly check: (manifest: Json) => Problem[]) {
@@ -38,6 +41,7 @@ export class CheckedApiObject extends ApiObject {
   public toJson(): any {
     const validated = this.validated;
     this.validated = undefined;
+    this.written = undefined;
     if (validated) return validated;
     // Written without a validation just before (a second synth, or a chart written on its own): checked all the same.
     const manifest = this.write();
@@ -58,30 +62,39 @@ export class CheckedApiObject extends ApiObject {
    * validated, that object is at hand; rendering it again would double the cost of the check that asks.
    */
   public manifest(): Json {
-    return this.validated ?? this.write();
+    return this.validated ?? (this.written ??= this.write());
   }
 
   /** Forgets the last check: called when the job is amended. */
   public invalidate(): void {
+    // A job and the runtime made for it invalidate each other.
+    if (this.invalidating) return;
+    this.invalidating = true;
     this.validated = undefined;
+    this.written = undefined;
     this.clean = false;
-    for (const other of this.rendersWith ?? []) other.invalidate();
+    for (const other of this.checkedWith ?? []) other.invalidate();
+    this.invalidating = false;
   }
 
-  /** Makes an amendment of this object forget the last check of another rendered from the same options too. */
+  /** Makes an amendment of this object forget the last check of another that is rendered from it or checked against it. */
   public invalidates(other: CheckedApiObject): void {
-    (this.rendersWith ??= []).push(other);
+    (this.checkedWith ??= []).push(other);
   }
 
   /** The problems of the object as it will be written, reported on the construct that owns it. */
   public validateWritten(): string[] {
     if (this.clean) return [];
-    try {
-      this.spec = this.renderSpec();
-    } catch (error) {
-      return [(error as Error).message];
+    let manifest = this.written;
+    this.written = undefined;
+    if (manifest === undefined) {
+      try {
+        this.spec = this.renderSpec();
+      } catch (error) {
+        return [(error as Error).message];
+      }
+      manifest = this.write();
     }
-    const manifest = this.write();
     const problems = this.errors(manifest);
     if (problems.length === 0) {
       this.validated = manifest;

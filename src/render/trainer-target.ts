@@ -64,9 +64,11 @@ export function addTrainJobObject(scope: Construct, metadata: ApiObjectMetadata 
   }, `-${TRAINER_JOB_NAME}-0-${Math.max(nodes - 1, 0)}`);
 }
 
-/** Writes a TrainJob after its runtime, when that is in the app. */
+/** Writes a TrainJob after its runtime, when that is in the app, and checks it again when the runtime is amended. */
 export function dependOnRuntime(trainJob: CheckedApiObject, runtime: ITrainingRuntime): void {
-  if (runtime instanceof TrainingRuntimeBase) trainJob.node.addDependency(runtime);
+  if (!(runtime instanceof TrainingRuntimeBase)) return;
+  trainJob.node.addDependency(runtime);
+  runtime._checkedObject().invalidates(trainJob);
 }
 
 /** A runtime made for one job: named like it, with the job's pods. */

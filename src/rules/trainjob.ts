@@ -188,6 +188,14 @@ export function checkTrainingRuntime(runtime: Json): Problem[] {
       if (!names.includes(required)) problems.push({ path: `${path}.template.spec.template.spec.containers`, message: `must contain the required container for the ancestor: ${step}`, kind: WEBHOOK });
     }
     if (step === ANCESTOR_TRAINER) trainerJobs++;
+    if (step === ANCESTOR_TRAINER && isObject(spec.mlPolicy?.torch) && job.name !== TRAINER_JOB_NAME) {
+      problems.push({
+        path: `${path}.name`,
+        message: `${show(job.name)} is the trainer job, but the torch plugin sets PET_MASTER_ADDR to the host of replicated job ${show(TRAINER_JOB_NAME)} `
+          + `(${trainJobPodHost('<job>', 0)}.<job>): name it ${show(TRAINER_JOB_NAME)}, or torchrun waits for a master that does not exist`,
+        kind: OPERATIONAL,
+      });
+    }
     const podSpec: Json = isObject(template?.spec) ? template.spec : {};
     problems.push(...checkImages(list(podSpec.containers), `${path}.template.spec.template.spec.containers`, OPERATIONAL));
     problems.push(...checkPodTemplate(template, `${path}.template.spec.template`, step === ANCESTOR_TRAINER ? torchEnv() : new Map(),
