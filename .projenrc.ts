@@ -28,8 +28,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   publishToGo: { moduleName: 'github.com/cdk8s-kfpytorch/cdk8s-kfpytorch-go', packageName: 'cdk8skfpytorch' },
   // Bundled, so that jsii packages them: the kfpytorch command parses its arguments, reads manifests and checks them
   // against a CRD with them, and evaluates the CEL rules of the Trainer v2 CRDs with @bufbuild/cel (which needs
-  // @bufbuild/protobuf beside it).
-  bundledDeps: ['yaml@^2', 'js-yaml@^4', 'ajv@^8', 'ajv-formats@^3', 'commander@^14', '@bufbuild/cel@^0.6.1', '@bufbuild/protobuf@^2'],
+  // @bufbuild/protobuf beside it), its regular expressions compiled once with @bufbuild/re2.
+  bundledDeps: ['yaml@^2', 'js-yaml@^4', 'ajv@^8', 'ajv-formats@^3', 'commander@^14', '@bufbuild/cel@^0.6.1', '@bufbuild/protobuf@^2', '@bufbuild/re2@^0.6.1'],
   devDeps: ['typescript@~5.9.0', '@types/node@^20', 'cdk8s-cli@2.207.60', 'fast-check@^4', '@types/js-yaml@^4'],
   bin: { kfpytorch: 'bin/kfpytorch' },
   // jsii compiles both src/ and the generated L1 in imports/, so the entry point moves under lib/src.

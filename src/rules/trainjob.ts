@@ -38,11 +38,26 @@ export function runtimeRefOf(job: Json): { kind: string; apiGroup: string; name:
   return { kind: ref.kind ?? DEFAULT_RUNTIME_KIND, apiGroup: ref.apiGroup ?? TRAINER_GROUP, name: ref.name };
 }
 
-/** Whether a runtime manifest is the one a TrainJob names: same kind and name, and for a TrainingRuntime the same namespace. */
-export function isRuntimeOf(job: Json, runtime: Json): boolean {
-  const ref = runtimeRefOf(job);
-  if (runtime.kind !== ref.kind || runtime.metadata?.name !== ref.name) return false;
-  return ref.kind === CLUSTER_TRAINING_RUNTIME_KIND || (runtime.metadata?.namespace ?? 'default') === (job.metadata?.namespace ?? 'default');
+/**
+ * Finds the runtime a TrainJob names among runtime manifests: same kind and name, and for a TrainingRuntime the same
+ * namespace; the first of several such. Indexed once, since a folder may hold thousands of TrainJobs and runtimes.
+ */
+export function runtimeFinder(runtimes: readonly Json[]): (job: Json) => Json | undefined {
+  const byKey = new Map<string, Json>();
+  for (const runtime of runtimes) {
+    const key = runtimeKey(runtime.kind, runtime.metadata?.name, runtime.metadata?.namespace);
+    if (key !== undefined && !byKey.has(key)) byKey.set(key, runtime);
+  }
+  return job => {
+    const ref = runtimeRefOf(job);
+    const key = runtimeKey(ref.kind, ref.name, job.metadata?.namespace);
+    return key === undefined ? undefined : byKey.get(key);
+  };
+}
+
+function runtimeKey(kind: unknown, name: unknown, namespace: unknown): string | undefined {
+  if (typeof kind !== 'string' || typeof name !== 'string') return undefined;
+  return JSON.stringify([kind, kind === CLUSTER_TRAINING_RUNTIME_KIND ? '' : namespace ?? 'default', name]);
 }
 
 /** The nodes a TrainJob runs: `trainer.numNodes`, else the runtime's `mlPolicy.numNodes`, else 1. */

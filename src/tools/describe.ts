@@ -8,7 +8,7 @@ import { isObject, Json } from '../rules/problem';
 import { parseQuantity } from '../rules/quantity';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
 import {
-  isRuntimeOf, runtimeRefOf, trainerReplicatedJob, trainJobMasterAddress, trainJobNodes, trainJobNodeTemplate, trainJobPodHost, trainJobProcPerNode,
+  runtimeFinder, runtimeRefOf, trainerReplicatedJob, trainJobMasterAddress, trainJobNodes, trainJobNodeTemplate, trainJobPodHost, trainJobProcPerNode,
 } from '../rules/trainjob';
 
 /** One replica type of a job, as a cluster will run it. */
@@ -61,7 +61,7 @@ export interface JobSummary {
  * @param others the objects read beside it, among which a TrainJob's runtime is looked for
  */
 export function describeJob(job: Json, others: readonly Json[] = []): JobSummary {
-  if (isTrainJob(job)) return describeTrainJob(job, others.filter(isTrainingRuntime).find(runtime => isRuntimeOf(job, runtime)));
+  if (isTrainJob(job)) return describeTrainJob(job, runtimeFinder(others.filter(isTrainingRuntime))(job));
   const scheduling = describeScheduling(job);
   return scheduling === undefined ? describeTraining(job) : { ...describeTraining(job), scheduling };
 }

@@ -24,9 +24,10 @@ const MAX_PROBLEMS_SHOWN = 10;
 /**
  * Applies the rules and the schema of `kfpytorch validate` to the job: each problem is written as one line, and errors
  * refuse the job.
+ * @param runtime the runtime a TrainJob names, when the files hold it
  */
-export function checkJobRules(job: LoadedManifest, write: (line: string) => void, runtimes: readonly Json[] = []): void {
-  const problems = checkManifest(job.manifest, CrdSchema.bundled(), runtimes) ?? [];
+export function checkJobRules(job: LoadedManifest, write: (line: string) => void, runtime?: Json): void {
+  const problems = checkManifest(job.manifest, CrdSchema.bundled(), () => runtime) ?? [];
   const errors = problems.filter(isError);
   const shown = errors.length > 0 ? errors : problems;
   for (const problem of shown.slice(0, MAX_PROBLEMS_SHOWN)) {

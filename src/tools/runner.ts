@@ -12,7 +12,7 @@ import { killPodProcesses, POD_MARK_ENV, PodMembership, signalGroup, startPodPro
 import { checkJobRules, checkPodCount, checkWorldSize, jobLabel, resourceNote } from './preflight';
 import { formatTable } from './table';
 import { UnusableInputError } from '../rules/problem';
-import { isRuntimeOf, runtimeRefOf } from '../rules/trainjob';
+import { runtimeFinder, runtimeRefOf } from '../rules/trainjob';
 
 /** Options of a local run. */
 export interface LocalRunOptions extends GpuOptions {
@@ -104,9 +104,8 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const loaded = selectJob(manifests, options.jobName);
   const job = loaded.manifest;
   // A TrainJob runs with its runtime when the files hold it, as validate checks it.
-  const runtimes = manifests.map(m => m.manifest).filter(isTrainingRuntime);
-  const runtime = isTrainJob(job) ? runtimes.find(candidate => isRuntimeOf(job, candidate)) : undefined;
-  checkJobRules(loaded, line => errors.write(`${line}\n`), runtimes);
+  const runtime = isTrainJob(job) ? runtimeFinder(manifests.map(m => m.manifest).filter(isTrainingRuntime))(job) : undefined;
+  checkJobRules(loaded, line => errors.write(`${line}\n`), runtime);
   if (isTrainJob(job) && runtime === undefined) {
     const ref = runtimeRefOf(job);
     errors.write(`note: ${ref.kind} ${String(ref.name)} is not in the files: the nodes run what the TrainJob alone says\n`);

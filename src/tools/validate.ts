@@ -4,7 +4,7 @@ import { isError, Json, Problem, ProblemKind, Severity, severityOf, UnusableInpu
 import { checkPyTorchJob } from '../rules/pytorchjob';
 import { CrdSchema } from '../rules/schema';
 import { TrainerSchema } from '../rules/trainer-schema';
-import { checkTrainingRuntime, checkTrainJob, isRuntimeOf } from '../rules/trainjob';
+import { checkTrainingRuntime, checkTrainJob, runtimeFinder } from '../rules/trainjob';
 
 /**
  * Problems reported per object: enough to fix what is wrong, while a generated object with a hundred thousand
@@ -66,10 +66,10 @@ export function validatePaths(paths: readonly string[], schema: CrdSchema | unde
     }
   }
   // A TrainJob's patches are checked against its runtime when the same files hold it.
-  const runtimes = files.flatMap(([, manifests]) => manifests.map(loaded => loaded.manifest)).filter(isTrainingRuntime);
+  const findRuntime = runtimeFinder(files.flatMap(([, manifests]) => manifests.map(loaded => loaded.manifest)).filter(isTrainingRuntime));
   for (const [file, manifests] of files) {
     for (const loaded of manifests) {
-      const found = checkManifest(loaded.manifest, schema, runtimes);
+      const found = checkManifest(loaded.manifest, schema, findRuntime);
       if (found === undefined) {
         totals.skipped++;
         continue;
@@ -93,16 +93,16 @@ export function validatePaths(paths: readonly string[], schema: CrdSchema | unde
 /**
  * Problems of one manifest, or undefined when it is not a training job or a Trainer v2 runtime. A TrainJob and its
  * runtimes are checked against the shipped Trainer CRDs whenever a schema is checked at all.
- * @param runtimes the Trainer runtimes known beside it, against which a TrainJob's patches are checked
+ * @param findRuntime the runtime a TrainJob names among those known beside it, against which its patches are checked
  */
 export function checkManifest(manifest: { [key: string]: any }, schema: CrdSchema | undefined,
-  runtimes: readonly Json[] = []): Problem[] | undefined {
+  findRuntime: (job: Json) => Json | undefined = () => undefined): Problem[] | undefined {
   if (isPyTorchJob(manifest)) return [...schema?.checkPyTorchJob(manifest) ?? [], ...checkPyTorchJob(manifest)];
   if (isTrainJob(manifest)) {
     const trainerSchema = schema ? TrainerSchema.bundled().check(manifest) : [];
     // The rules repeat the CRD's CEL name rules for synth time: reported once, by the CRD, when it is checked.
     const cel = new Set(trainerSchema.map(problem => problem.message));
-    const rules = checkTrainJob(manifest, runtimes.find(runtime => isRuntimeOf(manifest, runtime)));
+    const rules = checkTrainJob(manifest, findRuntime(manifest));
     return [...trainerSchema, ...rules.filter(problem => problem.kind !== ProblemKind.SCHEMA || !cel.has(problem.message))];
   }
   if (isTrainingRuntime(manifest)) return [...schema ? TrainerSchema.bundled().check(manifest) : [], ...checkTrainingRuntime(manifest)];
