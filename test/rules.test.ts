@@ -629,13 +629,22 @@ describe('checkPyTorchJob: torchrun started from a shell, and flags that undo th
       '--node_rank "0" overrides the PET_NODE_RANK the operator injects ("1", "2" in the pods): the pods\' ranks collide or leave a gap, so the world never completes; leave it out'],
     ['--master_port=29500', 'args[0]',
       '--master_port "29500" overrides the PET_MASTER_PORT "23456" the operator injects: pods that follow the operator look for the master on another port; set the Master\'s pytorchjob-port instead'],
-    ['--nproc_per_node 8', 'args[0]',
-      '--nproc_per_node "8" overrides the spec.nprocPerNode "4" the operator injects as PET_NPROC_PER_NODE: torchrun starts one number of processes per pod and the operator counts another in WORLD_SIZE; leave the flag out'],
   ])('%s on the Workers\' torchrun', (flag, at, message) => {
     const master = { command: ['bash', '-c', 'torchrun train.py'] };
     expect(problemsOf(job({ command: ['bash', '-c'], args: [`cd /workspace && NCCL_DEBUG=INFO torchrun ${flag} train.py`] }, { nprocPerNode: '4' }, master))).toEqual([
       { path: `${WORKER_CONTAINER}.${at}`, message, kind: OPERATIONAL },
     ]);
+  });
+
+  test('--nproc_per_node other than spec.nprocPerNode runs with the flag\'s count: a warning, not an error', () => {
+    const master = { command: ['bash', '-c', 'torchrun train.py'] };
+    expect(problemsOf(job({ command: ['bash', '-c'], args: ['torchrun --nproc_per_node 8 train.py'] }, { nprocPerNode: '4' }, master))).toEqual([{
+      path: `${WORKER_CONTAINER}.args[0]`,
+      message: '--nproc_per_node "8" wins over the spec.nprocPerNode "4" the operator injects as PET_NPROC_PER_NODE: '
+        + 'torchrun starts the flag\'s number of processes, but the WORLD_SIZE in the container\'s environment counts the other; make them agree',
+      kind: OPERATIONAL,
+      severity: Severity.WARNING,
+    }]);
   });
 
   test('the same rules without a shell', () => {

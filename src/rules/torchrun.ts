@@ -1,6 +1,6 @@
 import { PORT_NAME } from './facts';
 import { InjectedEnv } from './pod-template';
-import { isObject, isWholeNumber, Problem, ProblemKind, show } from './problem';
+import { isObject, isWholeNumber, Problem, ProblemKind, Severity, show } from './problem';
 import { parseScript, programName, shellInvocation, ShellWord, stripPrefixes, Word } from './shell';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -265,11 +265,14 @@ function checkOperatorManagedFlag(
   if (value === undefined || checkFlagValue(name, value, path).length > 0) return [];
   if (name === NPROC_PER_NODE_OPTION) {
     if (nprocPerNode === undefined || value === String(nprocPerNode)) return [];
+    // torchrun gives its processes their own WORLD_SIZE, so the job runs with the flag's count: only what reads the
+    // container's environment outside torchrun sees the operator's.
     return [{
       path,
-      message: `--${name} ${show(value)} overrides the spec.nprocPerNode ${show(String(nprocPerNode))} the operator injects as ${petVariable(name)}: `
-        + 'torchrun starts one number of processes per pod and the operator counts another in WORLD_SIZE; leave the flag out',
+      message: `--${name} ${show(value)} wins over the spec.nprocPerNode ${show(String(nprocPerNode))} the operator injects as ${petVariable(name)}: `
+        + 'torchrun starts the flag\'s number of processes, but the WORLD_SIZE in the container\'s environment counts the other; make them agree',
       kind: OPERATIONAL,
+      severity: Severity.WARNING,
     }];
   }
   const managed = TORCHRUN_OPTIONS.get(name)?.managed;
