@@ -402,6 +402,23 @@ describe('checkPyTorchJob: operational rules on the elastic policy', () => {
     expect(problemsOf(elasticJob({ maxRestarts: 3, rdzvConf: [{ key: 'join_timeout', value: '900' }] }))).toEqual([]);
   });
 
+  test('elasticPolicy.nProcPerNode counts the processes that share /dev/shm, as the operator injects it', () => {
+    const job = elasticJob({ nProcPerNode: 4 });
+    const template = job.spec.pytorchReplicaSpecs.Worker.template;
+    template.spec.containers[0].command = ['torchrun', 'train.py'];
+    delete template.spec.containers[0].volumeMounts;
+    delete template.spec.volumes;
+    expect(problemsOf(job)).toEqual([
+      { path: 'spec.elasticPolicy.nProcPerNode', message: '4 is deprecated: use spec.nprocPerNode', kind: WEBHOOK, severity: Severity.WARNING },
+      {
+        path: `${WORKER}.template.spec.containers[0].volumeMounts`,
+        message: 'has no memory-backed volume at /dev/shm while 4 processes share the pod: DataLoader workers may exhaust the runtime\'s 64 MiB',
+        kind: OPERATIONAL,
+        severity: Severity.WARNING,
+      },
+    ]);
+  });
+
   test('elasticPolicy.nProcPerNode alone: deprecated (the webhook\'s V5 warning)', () => {
     expect(problemsOf(elasticJob({ nProcPerNode: 4 }))).toEqual([
       { path: 'spec.elasticPolicy.nProcPerNode', message: '4 is deprecated: use spec.nprocPerNode', kind: WEBHOOK, severity: Severity.WARNING },

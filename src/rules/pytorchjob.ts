@@ -10,6 +10,7 @@ import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind,
 import { checkPyTorchJobScheduling } from './scheduling';
 import {
   checkNodeRange, checkNprocPerNode, checkOperatorManagedFlags, checkRdzvConf, checkTorchrunFlags, findTorchrun, NPROC_PER_NODE_OPTION, optionValue,
+  petVariable,
 } from './torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -262,9 +263,11 @@ function checkProcesses(spec: Json, template: unknown, container: Json, index: n
       kind: OPERATIONAL,
     }] : [];
   }
+  // Without the flag, torchrun reads what the operator injects: spec.nprocPerNode, or the deprecated elasticPolicy.nProcPerNode.
+  const injectedNproc = [...injected.get(petVariable(NPROC_PER_NODE_OPTION)) ?? []][0];
   const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION))
     .filter((value): value is string | null => value !== undefined)
-    .map(value => processesPerPod(value ?? nproc ?? 'auto', container));
+    .map(value => processesPerPod(value ?? injectedNproc ?? 'auto', container));
   return [...checkOperatorManagedFlags(torchrun, injected, nproc), ...checkSharedMemory(template, index, Math.max(0, ...processes), path)];
 }
 

@@ -285,7 +285,7 @@ function checkOperatorManagedFlag(
 }
 
 /** torchrun takes `--<option>` from `PET_<OPTION>` when the flag is not given. */
-function petVariable(option: string): string {
+export function petVariable(option: string): string {
   return `PET_${option.toUpperCase()}`;
 }
 
