@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Writable } from 'stream';
 import { Chart, Testing } from 'cdk8s';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { JobTarget, NprocPerNode, PyTorchJob, PyTorchJobProps, Scheduling, TrainingRuntimeRef, Worker } from '../src';
 import { kfpytorch } from './support/cli';
 import { describeJob, formatMermaid } from '../src/tools/describe';
@@ -215,6 +215,18 @@ describe('kfpytorch run on a TrainJob with its runtime', () => {
     expect(first.PET_MASTER_PORT).toMatch(/^\d+$/);
     expect(first.MASTER_PORT).toBe(first.PET_MASTER_PORT);
     expect(env('allreduce-node-0-1')).toMatchObject({ JOB_COMPLETION_INDEX: '1', PET_NODE_RANK: '1', RANK: '1', PET_MASTER_PORT: first.PET_MASTER_PORT });
+  });
+
+  test('its runtime is checked too: one whose node job the torch plugin does not know is refused, and nothing starts', async () => {
+    const file = write('unlabelled', twoByTwo);
+    const manifests = parseAllDocuments(readFileSync(file, 'utf8')).map(doc => doc.toJS());
+    delete manifests.find(m => m.kind === 'TrainingRuntime').spec.template.spec.replicatedJobs[0].template.metadata.labels;
+    writeFileSync(file, manifests.map(m => stringify(m)).join('---\n'));
+    const output = new Collector();
+    await expect(runLocally({ files: [file], dryRun: true, output, errorOutput: output })).rejects.toThrow('TrainingRuntime allreduce: 1 error(s): nothing was started');
+    expect(output.text).toContain(': spec.template.spec.replicatedJobs: no replicated job is labelled trainer.kubeflow.org/trainjob-ancestor-step: trainer: '
+      + 'the torch plugin injects PET_* into none, and torchrun runs each node alone (operational, error)');
+    expect(output.text).not.toContain('command:');
   });
 
   test('a TrainJob whose runtime is not in the files runs what it alone says, after one line that says so', async () => {

@@ -103,8 +103,10 @@ export async function runLocally(options: LocalRunOptions): Promise<LocalRunResu
   const manifests = loadManifests(options.files);
   const loaded = selectJob(manifests, options.jobName);
   const job = loaded.manifest;
-  // A TrainJob runs with its runtime when the files hold it, as validate checks it.
+  // A TrainJob runs with its runtime when the files hold it, both checked as validate checks them.
   const runtime = isTrainJob(job) ? runtimeFinder(manifests.map(m => m.manifest).filter(isTrainingRuntime))(job) : undefined;
+  const loadedRuntime = manifests.find(m => m.manifest === runtime);
+  if (loadedRuntime) checkJobRules(loadedRuntime, line => errors.write(`${line}\n`));
   checkJobRules(loaded, line => errors.write(`${line}\n`), runtime);
   if (isTrainJob(job) && runtime === undefined) {
     const ref = runtimeRefOf(job);
