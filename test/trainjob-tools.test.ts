@@ -6,6 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments, stringify } from 'yaml';
 import { JobTarget, NprocPerNode, PyTorchJob, PyTorchJobProps, Scheduling, TrainingRuntimeRef, Worker } from '../src';
 import { kfpytorch } from './support/cli';
+import { runtimeFinder } from '../src/rules/trainjob';
 import { describeJob, formatMermaid } from '../src/tools/describe';
 import { runLocally } from '../src/tools/runner';
 
@@ -68,6 +69,21 @@ POD SET  PODS  REQUESTS/POD
 node     2     nvidia.com/gpu 2
 queue quota must admit: 2 pods, nvidia.com/gpu 4
 `;
+
+test('a TrainJob finds its runtime by kind and name, a TrainingRuntime in its own namespace only, the first of two alike', () => {
+  const runtime = (kind: string, name: string, namespace?: string, marker = '') => ({ kind, metadata: { name, namespace }, marker });
+  const trainJob = (name: string, kind: string | undefined, namespace?: string) => ({ kind: 'TrainJob', metadata: { name: 'j', namespace }, spec: { runtimeRef: { name, kind } } });
+  const find = runtimeFinder([
+    runtime('TrainingRuntime', 'torch', 'ml', 'ml'), runtime('TrainingRuntime', 'torch', 'ml', 'second'), runtime('TrainingRuntime', 'torch', undefined, 'default'),
+    runtime('ClusterTrainingRuntime', 'torch', undefined, 'cluster'),
+  ]);
+  expect(find(trainJob('torch', 'TrainingRuntime', 'ml'))?.marker).toBe('ml');
+  expect(find(trainJob('torch', 'TrainingRuntime', 'default'))?.marker).toBe('default');
+  expect(find(trainJob('torch', 'TrainingRuntime', 'other'))).toBeUndefined();
+  expect(find(trainJob('torch', undefined, 'other'))?.marker).toBe('cluster');
+  expect(find(trainJob('torch', 'ClusterTrainingRuntime', 'ml'))?.marker).toBe('cluster');
+  expect(find(trainJob('missing', 'ClusterTrainingRuntime'))).toBeUndefined();
+});
 
 describe('kfpytorch describe on a TrainJob', () => {
   test('with its runtime in the same file: the JobSet\'s pod names, processes per node, world size, rendezvous at node 0, GPUs, Kueue\'s pod set', async () => {
@@ -133,7 +149,7 @@ rendezvous: builtin-node-0-0.builtin:29500 (static: PET_MASTER_ADDR and PET_NODE
       },
     };
     const job = { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'g' }, spec: { runtimeRef: { name: 'gang' }, trainer: { numProcPerNode: 1 } } };
-    const summary = describeJob(job, [runtime]);
+    const summary = describeJob(job, runtimeFinder([runtime]));
     expect(summary).toMatchObject({ runtime: 'ClusterTrainingRuntime gang', totalPods: '3', totalGpus: '3', worldSize: '3' });
     expect(summary.scheduling).toEqual({
       schedulers: [{

@@ -3,10 +3,11 @@ import { dirname, join } from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { UnusableInputError } from '../rules/problem';
 import { BUNDLED_OPERATOR_VERSION, CrdSchema } from '../rules/schema';
+import { runtimeFinder } from '../rules/trainjob';
 import { DEFAULT_FIRST_DELAY_MS } from '../tools/backoff';
 import { describeJob, formatMermaid, formatSummary } from '../tools/describe';
 import { parseGpuList } from '../tools/gpus';
-import { expandPaths, isTrainingJob, loadManifests, selectJob } from '../tools/manifests';
+import { expandPaths, isTrainingJob, isTrainingRuntime, loadManifests, selectJob } from '../tools/manifests';
 import { runLocally } from '../tools/runner';
 import { formatReport, validatePaths } from '../tools/validate';
 
@@ -152,8 +153,8 @@ function describe(paths: string[], options: DescribeOptions): void {
   if (jobs.length === 0) selectJob(manifests, undefined);
   const format = options.format === 'mermaid' ? formatMermaid : formatSummary;
   // A TrainJob's runtime is looked for in every file given, as validate does.
-  const objects = manifests.map(m => m.manifest);
-  process.stdout.write(jobs.map(job => format(describeJob(job.manifest, objects))).join('\n'));
+  const findRuntime = runtimeFinder(manifests.map(m => m.manifest).filter(isTrainingRuntime));
+  process.stdout.write(jobs.map(job => format(describeJob(job.manifest, findRuntime))).join('\n'));
 }
 
 /** `--format`, listing its choices in the help, and refusing another in the words of the command. */

@@ -1,4 +1,4 @@
-import { isPyTorchJob, isTrainingRuntime, isTrainJob } from './manifests';
+import { isPyTorchJob, isTrainJob } from './manifests';
 import { describeScheduling, describeTrainJobScheduling, formatQuantities, SchedulingSummary } from './scheduling';
 import { formatTable } from './table';
 import { TRAINER_CONTAINER_NAME, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINING_CONTAINER_NAME } from '../rules/facts';
@@ -8,7 +8,7 @@ import { isObject, Json } from '../rules/problem';
 import { parseQuantity } from '../rules/quantity';
 import { commandLine, torchrunFlag } from '../rules/torchrun';
 import {
-  runtimeFinder, runtimeRefOf, trainerReplicatedJob, trainJobMasterAddress, trainJobNodes, trainJobNodeTemplate, trainJobPodHost, trainJobProcPerNode,
+  runtimeRefOf, trainerReplicatedJob, trainJobMasterAddress, trainJobNodes, trainJobNodeTemplate, trainJobPodHost, trainJobProcPerNode,
 } from '../rules/trainjob';
 
 /** One replica type of a job, as a cluster will run it. */
@@ -58,10 +58,10 @@ export interface JobSummary {
 
 /**
  * Summarizes a PyTorchJob, a single-node torchrun Job, or a TrainJob with its runtime.
- * @param others the objects read beside it, among which a TrainJob's runtime is looked for
+ * @param findRuntime the runtime a TrainJob names among the objects read beside it (`runtimeFinder`)
  */
-export function describeJob(job: Json, others: readonly Json[] = []): JobSummary {
-  if (isTrainJob(job)) return describeTrainJob(job, runtimeFinder(others.filter(isTrainingRuntime))(job));
+export function describeJob(job: Json, findRuntime: (job: Json) => Json | undefined = () => undefined): JobSummary {
+  if (isTrainJob(job)) return describeTrainJob(job, findRuntime(job));
   const scheduling = describeScheduling(job);
   return scheduling === undefined ? describeTraining(job) : { ...describeTraining(job), scheduling };
 }
