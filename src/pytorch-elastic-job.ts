@@ -15,6 +15,7 @@ import { TORCHRUN, torchrunFlags } from './render/torchrun';
 import { addTrainerObjects, checkTrainerElastic, checkTrainerPort, trainerProcesses, trainerTorchrunFlags, UNBUFFERED } from './render/trainer-target';
 import { checkTrainingBatchJob } from './rules/batch-job';
 import { JOB_NAME_LABEL, KUEUE_JOB_POD_SET, OPERATOR_JOB_NAME_LABEL } from './rules/facts';
+import { withFields } from './rules/objects';
 import { checkPyTorchJob } from './rules/pytorchjob';
 import { TrainingJob } from './training-job';
 import { TrainingJobProps } from './training-job-props';
@@ -110,12 +111,15 @@ export class PyTorchElasticJob extends TrainingJob {
       const batchRunPolicy = renderBatchRunPolicy(elastic.runPolicy);
       this._setApiObject(addCheckedObject(this, BATCH_JOB_GVK, metadata, () => ({
         ...batchRunPolicy,
-        template: renderPodTemplate({ ...pod({ [JOB_NAME_LABEL]: this.name }), restartPolicy: 'Never' }),
+        template: renderPodTemplate(withFields(pod({ [JOB_NAME_LABEL]: this.name }), { restartPolicy: 'Never' })),
       }), checkTrainingBatchJob));
     } else {
       const runPolicy = renderRunPolicy(elastic.runPolicy, scheduled.schedulingPolicy);
       this._setApiObject(addCheckedObject(this, PYTORCHJOB_GVK, metadata,
-        () => renderElasticSpec(elastic, { ...pod({ [OPERATOR_JOB_NAME_LABEL]: this.name }), port: props.port }, runPolicy, scheduled, this.name),
+        () => {
+          const elasticPod = withFields(pod({ [OPERATOR_JOB_NAME_LABEL]: this.name }), { port: props.port });
+          return renderElasticSpec(elastic, elasticPod, runPolicy, scheduled, this.name);
+        },
         checkPyTorchJob, `-worker-${elastic.nnodes.max - 1}`));
     }
   }

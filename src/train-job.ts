@@ -2,10 +2,11 @@ import { ApiObject, ApiObjectMetadata, Duration } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CheckedApiObject } from './render/checked-object';
-import { addTrainJobObject, dependOnRuntime } from './render/trainer-target';
+import { addTrainJobObject, dependOnRuntime, runtimeObjectOf } from './render/trainer-target';
 import { renderRuntimePatch, renderTrainerScheduling } from './render/trainjob';
 import { wholeSeconds } from './render/units';
 import { Resources } from './resources';
+import { withFields } from './rules/objects';
 import { RuntimePatch } from './runtime-patch';
 import { Scheduling } from './scheduling';
 import { ITrainingRuntime } from './training-runtime';
@@ -146,8 +147,8 @@ export class TrainJob extends Construct {
       throw new Error('scheduling.topology: Kueue reads the topology from the runtime\'s pod template: give the annotations to the runtime\'s podAnnotations');
     }
     const activeDeadlineSeconds = props.activeDeadline && wholeSeconds(props.activeDeadline, 'activeDeadline');
-    const metadata = { ...props.metadata, labels: { ...props.metadata?.labels, ...scheduled.jobLabels } };
-    this.object = addTrainJobObject(this, metadata, numNodes ?? 1, () => props.runtime, () => ({
+    const metadata = withFields(props.metadata, { labels: { ...props.metadata?.labels, ...scheduled.jobLabels } });
+    this.object = addTrainJobObject(this, metadata, numNodes ?? 1, () => runtimeObjectOf(props.runtime), () => ({
       runtime: props.runtime,
       trainer: {
         image: props.image,
@@ -163,7 +164,7 @@ export class TrainJob extends Construct {
       suspend: props.suspend,
       activeDeadlineSeconds,
     }));
-    dependOnRuntime(this.object, props.runtime);
+    dependOnRuntime(this.object, runtimeObjectOf(props.runtime));
   }
 
   /** The TrainJob object, for JSON patches; patches are checked like everything else. */

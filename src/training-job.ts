@@ -7,7 +7,6 @@ import { CheckedApiObject } from './render/checked-object';
 import { fieldsOf, mergePodOptions } from './render/merge';
 import { checkPlacementValues } from './render/placement';
 import { TrainingJobProps } from './training-job-props';
-import { TrainingRuntimeBase } from './training-runtime';
 import { VolumeMount } from './volume';
 
 /**
@@ -19,7 +18,7 @@ export abstract class TrainingJob extends Construct {
   private readonly props: TrainingJobProps;
   private amendments: PodOptions = {};
   private object?: CheckedApiObject;
-  private runtime?: TrainingRuntimeBase;
+  private runtime?: CheckedApiObject;
 
   protected constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
@@ -123,18 +122,19 @@ export abstract class TrainingJob extends Construct {
   }
 
   /**
-   * The Trainer v2 runtime made for the job, written before its TrainJob; undefined for the training operator, or
-   * when the job runs on an existing runtime.
+   * The Trainer v2 runtime object made for the job (named like its TrainJob, written before it), for JSON patches,
+   * which are checked like everything else; undefined for the training operator, or when the job runs on an existing
+   * runtime.
    */
-  public get trainingRuntime(): TrainingRuntimeBase | undefined {
+  public get trainingRuntime(): ApiObject | undefined {
     return this.runtime;
   }
 
   /** @internal */
-  protected _setApiObject(apiObject: CheckedApiObject, runtime?: TrainingRuntimeBase): void {
+  protected _setApiObject(apiObject: CheckedApiObject, runtime?: CheckedApiObject): void {
     this.object = apiObject;
     this.runtime = runtime;
-    if (runtime) apiObject.invalidates(runtime._checkedObject());
+    if (runtime) apiObject.invalidates(runtime);
   }
 
   private amend(options: PodOptions, method: string): void {

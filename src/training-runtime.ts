@@ -1,15 +1,13 @@
-import { ApiObject, ApiObjectMetadata, GroupVersionKind } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PodOptions } from './pod-options';
-import { addCheckedObject, CheckedApiObject } from './render/checked-object';
-import { CLUSTER_TRAINING_RUNTIME_GVK, TRAINING_RUNTIME_GVK } from './render/gvk';
+import { CheckedApiObject } from './render/checked-object';
 import { checkPlacementValues } from './render/placement';
 import { scheduledOptions } from './render/scheduling';
-import { jobRestartPolicy, renderRuntimeSpec, renderTrainerScheduling, RuntimeModel } from './render/trainjob';
+import { addRuntimeObject, jobRestartPolicy, renderTrainerScheduling, RuntimeModel } from './render/trainjob';
 import { RestartPolicy } from './restart-policy';
-import { CLUSTER_TRAINING_RUNTIME_KIND, FRAMEWORK_LABEL, TORCH_FRAMEWORK, TRAINER_CONTAINER_NAME, TRAINING_RUNTIME_KIND } from './rules/facts';
+import { CLUSTER_TRAINING_RUNTIME_KIND, TRAINER_CONTAINER_NAME, TRAINING_RUNTIME_KIND } from './rules/facts';
 import { Json } from './rules/problem';
-import { checkTrainingRuntime } from './rules/trainjob';
 import { Scheduling } from './scheduling';
 
 /**
@@ -135,9 +133,8 @@ export abstract class TrainingRuntimeBase extends Construct implements ITraining
   }
 
   /** @internal */
-  protected _addObject(gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined, model: () => RuntimeModel): void {
-    const labels = { [FRAMEWORK_LABEL]: TORCH_FRAMEWORK, ...metadata?.labels };
-    this.object = addCheckedObject(this, gvk, { ...metadata, labels }, () => renderRuntimeSpec(model()), checkTrainingRuntime);
+  protected _addObject(metadata: ApiObjectMetadata | undefined, model: () => RuntimeModel): void {
+    this.object = addRuntimeObject(this, this.runtimeKind, metadata, model);
   }
 }
 
@@ -174,7 +171,7 @@ export class TrainingRuntime extends TrainingRuntimeBase {
 
   public constructor(scope: Construct, id: string, props: TrainingRuntimeProps) {
     super(scope, id);
-    this._addObject(TRAINING_RUNTIME_GVK, props.metadata, modelOf(props));
+    this._addObject(props.metadata, modelOf(props));
   }
 }
 
@@ -190,6 +187,6 @@ export class ClusterTrainingRuntime extends TrainingRuntimeBase {
   public constructor(scope: Construct, id: string, props: TrainingRuntimeProps) {
     super(scope, id);
     if (props.metadata?.namespace !== undefined) throw new Error('metadata.namespace: a ClusterTrainingRuntime belongs to no namespace');
-    this._addObject(CLUSTER_TRAINING_RUNTIME_GVK, props.metadata, modelOf(props));
+    this._addObject(props.metadata, modelOf(props));
   }
 }

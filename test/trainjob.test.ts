@@ -204,7 +204,7 @@ describe('one definition, two targets', () => {
     job.addNodeSelector('pool', 'gpu');
     job.addEnv('EXTRA', EnvValue.fromValue('1'));
     const [runtime, trainJob] = synth(c);
-    expect(job.trainingRuntime?.runtimeName).toBe(job.name);
+    expect(job.trainingRuntime?.name).toBe(job.name);
     expect(runtime.spec.template.spec.replicatedJobs[0].template.spec.template.spec.nodeSelector).toEqual({ pool: 'gpu' });
     expect(trainJob.spec.trainer.env[0]).toEqual({ name: 'EXTRA', value: '1' });
   });
@@ -390,7 +390,7 @@ describe('the v2.3 webhook rules at synth time, with their messages', () => {
     const made = chart();
     const job = new PyTorchJob(made, 'made', { ...definition(), target: JobTarget.trainerV2() });
     expect(synth(made).map(m => m.kind)).toEqual(['TrainingRuntime', 'TrainJob']);
-    job.trainingRuntime!.apiObject.addJsonPatch(JsonPatch.replace('/spec/template/spec/replicatedJobs/0/name', 'launcher'));
+    job.trainingRuntime!.addJsonPatch(JsonPatch.replace('/spec/template/spec/replicatedJobs/0/name', 'launcher'));
     expect(() => Testing.synth(made)).toThrow('[test/made/Runtime] spec.template.spec.replicatedJobs[0].name: "launcher" is the trainer job, but the torch plugin sets PET_MASTER_ADDR '
       + 'to the host of replicated job "node" (<job>-node-0-0.<job>): name it "node", or torchrun waits for a master that does not exist');
   });

@@ -1,9 +1,13 @@
 import { ApiObject, ApiObjectMetadata, GroupVersionKind, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { withFields } from '../rules/objects';
 import { formatProblem, isError, Json, Problem } from '../rules/problem';
 
 /** Kubernetes' limit for a DNS label: pod and Service names. */
 const MAX_NAME_LENGTH = 63;
+
+/** The id of a construct's single object, as cdk8s-plus names it. */
+const RESOURCE_ID = 'Resource';
 
 /** The context key that makes the rules' warnings fail synthesis like errors, when `true`. */
 export const FATAL_WARNINGS_CONTEXT = 'cdk8s-kfpytorch:fatalWarnings';
@@ -33,9 +37,10 @@ export class CheckedApiObject extends ApiObject {
   private checkedWith?: CheckedApiObject[];
   private invalidating = false;
 
-  public constructor(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
+  public constructor(scope: Construct, id: string, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
     private readonly renderSpec: () => Json, private readonly check: (manifest: Json) => Problem[]) {
-    super(scope, 'Resource', { ...gvk, metadata, spec: Lazy.any({ produce: () => this.spec ??= this.renderSpec() }) });
+    // Written out, not spread from gvk: see withFields.
+    super(scope, id, { apiVersion: gvk.apiVersion, kind: gvk.kind, metadata, spec: Lazy.any({ produce: () => this.spec ??= this.renderSpec() }) });
   }
 
   public toJson(): any {
@@ -46,7 +51,7 @@ export class CheckedApiObject extends ApiObject {
     // Written without a validation just before (a second synth, or a chart written on its own): checked all the same.
     const manifest = this.write();
     const problems = this.errors(manifest);
-    const path = this.node.scope!.node.path;
+    const path = this.owner.node.path;
     if (problems.length > 0) throw new Error(`Validation failed with the following errors:\n  [${path}] ${problems.join(`\n  [${path}] `)}`);
     this.clean = true;
     return manifest;
@@ -114,9 +119,14 @@ export class CheckedApiObject extends ApiObject {
       this.shownWarnings ??= new Set();
       if (this.shownWarnings.has(warning)) continue;
       this.shownWarnings.add(warning);
-      process.stderr.write(`[${this.node.scope!.node.path}] warning: ${warning}\n`);
+      process.stderr.write(`[${this.owner.node.path}] warning: ${warning}\n`);
     }
     return (fatal ? problems : problems.filter(isError)).map(formatProblem);
+  }
+
+  /** The construct whose path the problems are reported on: the L2 that holds the object, or the object itself. */
+  public get owner(): Construct {
+    return this.node.id === RESOURCE_ID ? this.node.scope! : this;
   }
 
   /** What cdk8s writes: the rendered spec resolved, the metadata, the patches applied. */
@@ -151,16 +161,17 @@ function dnsLabelName(generated: string, maxLen: number): string {
  * Adds a construct's single object.
  * @param podSuffix the longest suffix the operator appends to the name for a pod and its Service, such as
  * `-worker-11`: a name cdk8s generates is shortened (keeping its hash) so that the operator's names still fit
+ * @param id the object's construct id: `Resource` for the object of an L2, another for one more object beside it
  */
 export function addCheckedObject(scope: Construct, gvk: GroupVersionKind, metadata: ApiObjectMetadata | undefined,
-  renderSpec: () => Json, check: (manifest: Json) => Problem[], podSuffix = ''): CheckedApiObject {
-  let apiObject = new CheckedApiObject(scope, gvk, metadata, renderSpec, check);
+  renderSpec: () => Json, check: (manifest: Json) => Problem[], podSuffix = '', id = RESOURCE_ID): CheckedApiObject {
+  let apiObject = new CheckedApiObject(scope, id, gvk, metadata, renderSpec, check);
   const name = metadata?.name === undefined ? dnsLabelName(apiObject.name, MAX_NAME_LENGTH - podSuffix.length) : undefined;
   if (name !== undefined && name !== apiObject.name) {
     scope.node.tryRemoveChild(apiObject.node.id);
-    apiObject = new CheckedApiObject(scope, gvk, { ...metadata, name }, renderSpec, check);
+    apiObject = new CheckedApiObject(scope, id, gvk, withFields(metadata, { name }), renderSpec, check);
   }
   const checked = apiObject;
-  scope.node.addValidation({ validate: () => checked.validateWritten() });
+  checked.owner.node.addValidation({ validate: () => checked.validateWritten() });
   return apiObject;
 }

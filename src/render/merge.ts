@@ -1,6 +1,7 @@
 import { mergeResources } from './resources';
 import { ContainerOptions } from '../container';
 import { PodOptions } from '../pod-options';
+import { withFields } from '../rules/objects';
 import { VolumeMount } from '../volume';
 
 /** How a field of `PodOptions` given at two levels (job, then replica or amendment) combines: `PodOptions` documents it. */
@@ -63,7 +64,7 @@ export function fieldsOf(prefix: string): EntryPath {
  * @param where where an entry of the lower level is, in messages
  */
 export function mergePodOptions(base: PodOptions, over: PodOptions, where: EntryPath): PodOptions {
-  const merged: { [name: string]: unknown } = { ...base };
+  const merged: { [name: string]: unknown } = withFields(base as { [name: string]: unknown }, {});
   for (const name of POD_OPTION_NAMES) {
     const value: any = over[name];
     if (value === undefined) continue;

@@ -4,6 +4,7 @@ import { renderPodTemplate } from './pod-template';
 import { ReplicaProps } from '../replica';
 import { RestartPolicy } from '../restart-policy';
 import { DEFAULT_PORT, PORT_NAME } from '../rules/facts';
+import { withFields } from '../rules/objects';
 
 /** What the replicas of one job have in common: the job's pod, without ports. */
 export type ReplicaSpecInput = Omit<PodModel, 'ports'> & {
@@ -18,18 +19,17 @@ export type ReplicaSpecInput = Omit<PodModel, 'ports'> & {
  */
 export function replicaSpecRenderer(input: ReplicaSpecInput): (type: string, replicas: number, replica?: ReplicaProps) => object {
   const { port, ...job } = input;
-  const pod: PodModel = { ...job, ports: [{ name: PORT_NAME, containerPort: port ?? DEFAULT_PORT, protocol: 'TCP' }] };
+  const pod: PodModel = withFields(job, { ports: [{ name: PORT_NAME, containerPort: port ?? DEFAULT_PORT, protocol: 'TCP' }] });
   let shared: unknown;
   return (type, replicas, replica = {}) => {
     return {
       replicas,
       restartPolicy: replica.restartPolicy ?? RestartPolicy.ON_FAILURE,
       template: setsPodOptions(replica) || replica.image !== undefined
-        ? renderPodTemplate({
-          ...pod,
+        ? renderPodTemplate(withFields(pod, {
           image: replica.image ?? pod.image,
           options: mergePodOptions(pod.options, replica, fieldsOf(type.toLowerCase())),
-        })
+        }))
         : shared ??= renderPodTemplate(pod),
     };
   };

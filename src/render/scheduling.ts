@@ -5,6 +5,7 @@ import { wholeSeconds } from './units';
 import { PodOptions } from '../pod-options';
 import { KAI_QUEUE_LABEL, KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL, KUEUE_TOPOLOGY_ANNOTATIONS } from '../rules/facts';
 import { isLabelValue, LABEL_VALUE_RULE } from '../rules/names';
+import { withFields } from '../rules/objects';
 import { KueueTopology, Scheduling } from '../scheduling';
 
 /** The shape of the job that scheduling depends on. */
@@ -60,7 +61,7 @@ export function renderScheduling(scheduling: Scheduling | undefined, shape: Sche
   if (settings.kai) {
     const queue = labelValue(settings.kai.queue, 'scheduling.queue');
     jobLabels[KAI_QUEUE_LABEL] = queue;
-    podOptions = { ...podOptions, podLabels: { [KAI_QUEUE_LABEL]: queue } };
+    podOptions = withFields(podOptions, { podLabels: { [KAI_QUEUE_LABEL]: queue } });
     return { jobLabels, podOptions, podSetAnnotations: () => undefined };
   }
   const gang = settings.gang ?? {};
@@ -154,7 +155,7 @@ export function scheduledMetadata(metadata: ApiObjectMetadata | undefined, sched
       throw new Error(`metadata.labels[${key}]: ${JSON.stringify(given)} contradicts the scheduling, which writes ${JSON.stringify(value)}`);
     }
   }
-  return { ...metadata, labels: { ...scheduled.jobLabels, ...metadata?.labels } };
+  return withFields(metadata, { labels: { ...scheduled.jobLabels, ...metadata?.labels } });
 }
 
 /**

@@ -2,14 +2,14 @@ import { ApiObjectMetadata } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addCheckedObject, CheckedApiObject } from './checked-object';
-import { CLUSTER_TRAINING_RUNTIME_GVK, TRAINING_RUNTIME_GVK, TRAINJOB_GVK } from './gvk';
+import { TRAINJOB_GVK } from './gvk';
 import { fieldsOf, mergePodOptions } from './merge';
 import { EnvVar } from './model';
 import { pruned } from './pruned';
 import { scheduledOptions } from './scheduling';
 import { renderRdzvConf } from './torchrun';
 import {
-  jobRestartPolicy, renderRuntimePatch, renderTrainer, renderTrainerScheduling, RuntimeModel, TrainerModel, withoutTrainerFields,
+  addRuntimeObject, jobRestartPolicy, renderRuntimePatch, renderTrainer, renderTrainerScheduling, TrainerModel, withoutTrainerFields,
 } from './trainjob';
 import { wholeSeconds } from './units';
 import { Elastic } from '../elastic';
@@ -19,11 +19,15 @@ import { PodOptions } from '../pod-options';
 import { ReplicaProps } from '../replica';
 import { RestartPolicy } from '../restart-policy';
 import { CLUSTER_TRAINING_RUNTIME_KIND, JOB_COMPLETION_INDEX_ANNOTATION, TRAINER_CONTAINER_NAME, TRAINER_GROUP, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINING_RUNTIME_KIND } from '../rules/facts';
+import { withFields } from '../rules/objects';
 import { Json } from '../rules/problem';
 import { checkTrainJob, trainJobMasterAddress } from '../rules/trainjob';
 import { CleanPodPolicy, ManagedBy, RunPolicy } from '../run-policy';
 import { Scheduling } from '../scheduling';
 import { ITrainingRuntime, TrainingRuntimeBase } from '../training-runtime';
+
+/** The construct id of the runtime made for a job, beside its TrainJob. */
+const MADE_RUNTIME_ID = 'Runtime';
 
 /** The manager of the patch that carries a job's pod options onto a runtime that exists already. */
 export const DEFAULT_PATCH_MANAGER = 'kfpytorch.cdk8s.io/job';
@@ -54,28 +58,32 @@ export function renderTrainJobSpec(model: TrainJobModel): Json {
  * The caller makes it depend on that runtime, which is then written before it (the webhook refuses a TrainJob whose
  * runtime does not exist yet).
  * @param nodes the nodes it runs, for a generated name short enough for the pods' host names
- * @param runtime the runtime it names, read when it is synthesized
+ * @param runtimeObject the object of the runtime it names when that is in the app, read when it is synthesized
  */
-export function addTrainJobObject(scope: Construct, metadata: ApiObjectMetadata | undefined, nodes: number, runtime: () => ITrainingRuntime,
-  render: () => TrainJobModel): CheckedApiObject {
-  return addCheckedObject(scope, TRAINJOB_GVK, metadata, () => renderTrainJobSpec(render()), manifest => {
-    const known = runtime();
-    return checkTrainJob(manifest, known instanceof TrainingRuntimeBase ? known._manifest() : undefined);
-  }, `-${TRAINER_JOB_NAME}-0-${Math.max(nodes - 1, 0)}`);
+export function addTrainJobObject(scope: Construct, metadata: ApiObjectMetadata | undefined, nodes: number,
+  runtimeObject: () => CheckedApiObject | undefined, render: () => TrainJobModel): CheckedApiObject {
+  return addCheckedObject(scope, TRAINJOB_GVK, metadata, () => renderTrainJobSpec(render()),
+    manifest => checkTrainJob(manifest, runtimeObject()?.manifest()), `-${TRAINER_JOB_NAME}-0-${Math.max(nodes - 1, 0)}`);
+}
+
+/** The object of a runtime made in this app; undefined for one on the cluster. */
+export function runtimeObjectOf(runtime: ITrainingRuntime): CheckedApiObject | undefined {
+  return runtime instanceof TrainingRuntimeBase ? runtime._checkedObject() : undefined;
 }
 
 /** Writes a TrainJob after its runtime, when that is in the app, and checks it again when the runtime is amended. */
-export function dependOnRuntime(trainJob: CheckedApiObject, runtime: ITrainingRuntime): void {
-  if (!(runtime instanceof TrainingRuntimeBase)) return;
-  trainJob.node.addDependency(runtime);
-  runtime._checkedObject().invalidates(trainJob);
+export function dependOnRuntime(trainJob: CheckedApiObject, runtimeObject: CheckedApiObject | undefined): void {
+  if (runtimeObject === undefined) return;
+  trainJob.node.addDependency(runtimeObject);
+  runtimeObject.invalidates(trainJob);
 }
 
-/** A runtime made for one job: named like it, with the job's pods. */
-class JobRuntime extends TrainingRuntimeBase {
-  public constructor(scope: Construct, id: string, public readonly runtimeKind: string, metadata: ApiObjectMetadata, model: () => RuntimeModel) {
-    super(scope, id);
-    this._addObject(runtimeKind === CLUSTER_TRAINING_RUNTIME_KIND ? CLUSTER_TRAINING_RUNTIME_GVK : TRAINING_RUNTIME_GVK, metadata, model);
+/** A runtime made for one job, beside its TrainJob: named like it, with the job's pods. */
+class MadeRuntime implements ITrainingRuntime {
+  public constructor(public readonly runtimeKind: string, public readonly object: CheckedApiObject) {}
+
+  public get runtimeName(): string {
+    return this.object.name;
   }
 }
 
@@ -168,7 +176,7 @@ export interface TrainerJobInput {
 /** The objects of a job on Trainer v2.3: its runtime (when made for it) and its TrainJob. */
 export interface TrainerObjects {
   readonly trainJob: CheckedApiObject;
-  readonly runtime?: TrainingRuntimeBase;
+  readonly runtime?: CheckedApiObject;
 }
 
 /**
@@ -196,7 +204,7 @@ export function addTrainerObjects(scope: Construct, input: TrainerJobInput): Tra
       throw new Error(`restartPolicy: the pods' restart policy is the runtime's, which a patch cannot set: give it to runtime ${JSON.stringify(existing.runtimeName)}`);
     }
   }
-  const metadata: ApiObjectMetadata = { ...input.metadata, labels: { ...input.metadata?.labels, ...scheduled.jobLabels } };
+  const metadata: ApiObjectMetadata = withFields(input.metadata, { labels: { ...input.metadata?.labels, ...scheduled.jobLabels } });
   for (const [key, value] of Object.entries(scheduled.jobLabels)) {
     const given = input.metadata?.labels?.[key];
     if (given !== undefined && given !== value) throw new Error(`metadata.labels.${key}: ${JSON.stringify(given)} contradicts the scheduling's ${JSON.stringify(value)}`);
@@ -207,7 +215,8 @@ export function addTrainerObjects(scope: Construct, input: TrainerJobInput): Tra
     renderRuntimePatch(manager, TRAINER_JOB_NAME, scheduledOptions(withoutTrainerFields(input.jobOptions), scheduled.podOptions), '', true);
   }
   let runtime: ITrainingRuntime | undefined = existing;
-  const trainJob = addTrainJobObject(scope, metadata, input.numNodes, () => runtime!, () => {
+  let made: MadeRuntime | undefined;
+  const trainJob = addTrainJobObject(scope, metadata, input.numNodes, () => made?.object, () => {
     const podOptions = input.podOptions();
     const patches = existing
       ? [renderRuntimePatch(manager, TRAINER_JOB_NAME, scheduledOptions(withoutTrainerFields(podOptions), scheduled.podOptions), '', true)]
@@ -221,13 +230,12 @@ export function addTrainerObjects(scope: Construct, input: TrainerJobInput): Tra
       managedBy: runPolicy.managedBy,
     };
   });
-  let made: TrainingRuntimeBase | undefined;
   if (!existing) {
     // Named like the TrainJob, and made after it so that the name cdk8s generates for it is known; the dependency
     // writes the runtime first.
     const kind = options.clusterRuntime ? CLUSTER_TRAINING_RUNTIME_KIND : TRAINING_RUNTIME_KIND;
     const namespace = options.clusterRuntime ? undefined : input.metadata?.namespace;
-    runtime = made = new JobRuntime(scope, 'Runtime', kind, { name: trainJob.name, namespace }, () => ({
+    runtime = made = new MadeRuntime(kind, addRuntimeObject(scope, kind, { name: trainJob.name, namespace }, () => ({
       pod: {
         options: scheduledOptions(withoutTrainerFields(input.podOptions()), scheduled.podOptions),
         image: input.image,
@@ -239,10 +247,10 @@ export function addTrainerObjects(scope: Construct, input: TrainerJobInput): Tra
       podGroupPolicy: scheduled.podGroupPolicy,
       templateAnnotations: scheduled.templateAnnotations,
       backoffLimit: runPolicy.backoffLimit,
-    }));
+    }), MADE_RUNTIME_ID));
   }
-  dependOnRuntime(trainJob, runtime!);
-  return { trainJob, runtime: made };
+  dependOnRuntime(trainJob, made?.object);
+  return { trainJob, runtime: made?.object };
 }
 
 function trainerOf(options: PodOptions, input: TrainerJobInput, name: string): TrainerModel {

@@ -1,5 +1,9 @@
+import { ApiObjectMetadata } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { addCheckedObject, CheckedApiObject } from './checked-object';
 import { nonEmpty, renderTrainingContainer } from './container';
+import { CLUSTER_TRAINING_RUNTIME_GVK, TRAINING_RUNTIME_GVK } from './gvk';
 import { POD_OPTION_NAMES } from './merge';
 import { EnvVar, PodModel } from './model';
 import { renderPlacement } from './placement';
@@ -12,9 +16,12 @@ import { PodOptions } from '../pod-options';
 import { Resources } from '../resources';
 import { RestartPolicy } from '../restart-policy';
 import {
-  ANCESTOR_STEP_LABEL, ANCESTOR_TRAINER, DEFAULT_PROTOCOL, TRAINER_CONTAINER_NAME, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, VOLCANO_QUEUE_ANNOTATION,
+  ANCESTOR_STEP_LABEL, ANCESTOR_TRAINER, CLUSTER_TRAINING_RUNTIME_KIND, DEFAULT_PROTOCOL, FRAMEWORK_LABEL, TORCH_FRAMEWORK, TRAINER_CONTAINER_NAME,
+  TRAINER_JOB_NAME, TRAINER_MASTER_PORT, VOLCANO_QUEUE_ANNOTATION,
 } from '../rules/facts';
+import { withFields } from '../rules/objects';
 import { Json } from '../rules/problem';
+import { checkTrainingRuntime } from '../rules/trainjob';
 import { SchedulerKind, Scheduling } from '../scheduling';
 import { SharedMemory } from '../shared-memory';
 
@@ -140,7 +147,7 @@ export function renderRuntimePatch(manager: string, replicatedJob: string, optio
     if (isSet((options as { [key: string]: unknown })[name])) throw new Error(`${field}.${name}: ${reason}`);
   }
   const sharedMemory = options.sharedMemory ?? (sharedMemoryByDefault ? SharedMemory.enabled() : SharedMemory.disabled());
-  const withShm: PodOptions = { ...options, sharedMemory };
+  const withShm: PodOptions = withFields(options, { sharedMemory });
   const pod: PodModel = { options: withShm, image: '', containerName: TRAINER_CONTAINER_NAME, ownPods: {} };
   const placement = renderPlacement(pod) as Json;
   const container = renderTrainingContainer(pod) as Json;
@@ -202,7 +209,7 @@ export function renderTrainerScheduling(scheduling: Scheduling | undefined, numN
   if (settings.kueue?.groupPodSets) throw new Error(`${field}.groupPodSets: a TrainJob has one pod set, ${TRAINER_JOB_NAME}: there is nothing to group`);
   const scheduled = renderScheduling(scheduling, { podSets: { [TRAINER_JOB_NAME]: numNodes }, batchJob: false, jobOptions, replicaOptions: {} });
   const annotations = scheduled.podSetAnnotations(TRAINER_JOB_NAME, TRAINER_JOB_NAME);
-  const podOptions: PodOptions = { ...scheduled.podOptions, podAnnotations: annotations };
+  const podOptions: PodOptions = withFields(scheduled.podOptions, { podAnnotations: annotations });
   type GangPolicy = { queue?: string; priorityClass?: string; minResources?: object; scheduleTimeoutSeconds?: number };
   const policy = (scheduled.schedulingPolicy ?? {}) as GangPolicy;
   if (policy.minResources !== undefined) {
@@ -233,4 +240,16 @@ export function jobRestartPolicy(policy: RestartPolicy | undefined, field: strin
     throw new Error(`${field}: ${policy} cannot be honoured by Trainer v2, whose nodes are the pods of a batch Job: use ON_FAILURE or NEVER`);
   }
   return policy ?? RestartPolicy.ON_FAILURE;
+}
+
+/**
+ * Adds a TrainingRuntime or ClusterTrainingRuntime object with the torch framework label, checked with the runtime
+ * webhook's rules.
+ * @param id the object's construct id: `Resource` for a runtime construct's, another for one made beside a TrainJob
+ */
+export function addRuntimeObject(scope: Construct, kind: string, metadata: ApiObjectMetadata | undefined, model: () => RuntimeModel,
+  id?: string): CheckedApiObject {
+  const gvk = kind === CLUSTER_TRAINING_RUNTIME_KIND ? CLUSTER_TRAINING_RUNTIME_GVK : TRAINING_RUNTIME_GVK;
+  const labels = { [FRAMEWORK_LABEL]: TORCH_FRAMEWORK, ...metadata?.labels };
+  return addCheckedObject(scope, gvk, withFields(metadata, { labels }), () => renderRuntimeSpec(model()), checkTrainingRuntime, '', id);
 }
