@@ -7,7 +7,6 @@ import { scheduledOptions } from './render/scheduling';
 import { addRuntimeObject, jobRestartPolicy, renderTrainerScheduling, RuntimeModel } from './render/trainjob';
 import { RestartPolicy } from './restart-policy';
 import { CLUSTER_TRAINING_RUNTIME_KIND, TRAINER_CONTAINER_NAME, TRAINING_RUNTIME_KIND } from './rules/facts';
-import { Json } from './rules/problem';
 import { Scheduling } from './scheduling';
 
 /**
@@ -117,15 +116,7 @@ export abstract class TrainingRuntimeBase extends Construct implements ITraining
   }
 
   /**
-   * The runtime as it will be written, for the checks of the TrainJobs that name it.
-   * @internal
-   */
-  public _manifest(): Json {
-    return this.object!.manifest();
-  }
-
-  /**
-   * The checked object, which a job that made the runtime invalidates when it is amended.
+   * The checked object: a TrainJob of this app that names the runtime is checked against it and written after it.
    * @internal
    */
   public _checkedObject(): CheckedApiObject {
