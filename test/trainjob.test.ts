@@ -411,6 +411,40 @@ describe('the v2.3 webhook rules at synth time, with their messages', () => {
     expect(checkTrainJob({ ...job, spec: { runtimeRef: { name: 'x', kind: 'JAXRuntime' } } }).map(formatProblem)).toEqual(['spec.runtimeRef: unsupported runtime: JAXRuntime.trainer.kubeflow.org']);
   });
 
+  test('resourcesPerNode as the node container gets it, merged over the runtime\'s, at synth time and on hand-written manifests', () => {
+    const c = chart();
+    const made = new PyTorchJob(c, 'j', { ...definition(), target: JobTarget.trainerV2() });
+    synth(c);
+    made.apiObject.addJsonPatch(JsonPatch.add('/spec/trainer/resourcesPerNode/requests/rdma~1ib', '1'));
+    expect(() => Testing.synth(c)).toThrow('[test/j] spec.trainer.resourcesPerNode.requests[rdma/ib]: "1" differs from limits[rdma/ib] (omitted): '
+      + 'an extended resource such as a GPU must have a limit equal to its request');
+
+    const node = { name: 'node', image: IMAGE, resources: { limits: { 'nvidia.com/gpu': 2, 'hugepages-2Mi': '1Gi' } } };
+    const nodeJob = { metadata: { labels: { 'trainer.kubeflow.org/trainjob-ancestor-step': 'trainer' } }, spec: { template: { spec: { containers: [node] } } } };
+    const runtime = {
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainingRuntime',
+      metadata: { name: 'torch' },
+      spec: { template: { spec: { replicatedJobs: [{ name: 'node', template: nodeJob }] } } },
+    };
+    const job = (resourcesPerNode: object) => ({
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainJob',
+      metadata: { name: 'j' },
+      spec: { runtimeRef: { name: 'torch', kind: 'TrainingRuntime' }, trainer: { resourcesPerNode } },
+    });
+    // The request meets the runtime's limit in the merged container.
+    expect(checkTrainJob(job({ requests: { 'nvidia.com/gpu': 2 } }), runtime)).toEqual([]);
+    expect(checkTrainJob(job({ requests: { 'nvidia.com/gpu': 1, 'cpu': 'lots' } }), runtime).map(formatProblem)).toEqual([
+      'spec.trainer.resourcesPerNode.requests[cpu]: "lots" is not a Kubernetes quantity (such as 4, 500m or 16Gi)',
+      'spec.trainer.resourcesPerNode.requests[nvidia.com/gpu]: 1 differs from limits[nvidia.com/gpu] 2: an extended resource such as a GPU must have a limit equal to its request',
+    ]);
+    // The runtime's hugepages without cpu or memory are the runtime's to answer for, until resourcesPerNode names hugepages.
+    expect(checkTrainJob(job({ limits: { 'hugepages-2Mi': '2Gi' } }), runtime).map(formatProblem)).toEqual([
+      'spec.trainer.resourcesPerNode: has hugepages-2Mi but requests or limits neither cpu nor memory: the API server refuses hugepages without cpu or memory',
+    ]);
+  });
+
   test('the CRD CEL name rules, with the CRD messages, agree with the CEL evaluation', () => {
     const job = (name: string) => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name }, spec: { runtimeRef: { name: 'r' } } });
     for (const name of ['Train', '1train', 'train-', `t${'x'.repeat(63)}`, 'train']) {

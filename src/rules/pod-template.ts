@@ -141,7 +141,11 @@ function checkUniqueNames(containers: readonly PodContainer[], additions: PodAdd
   return problems;
 }
 
-function checkResources(resources: unknown, path: string): Problem[] {
+/**
+ * A container's requests and limits as the API server takes them: quantities, whole devices and pages, and extended
+ * resources and hugepages with a limit equal to the request.
+ */
+export function checkResources(resources: unknown, path: string): Problem[] {
   if (!isObject(resources)) return [];
   const requests: Json = isObject(resources.requests) ? resources.requests : {};
   const limits: Json = isObject(resources.limits) ? resources.limits : {};
@@ -430,7 +434,7 @@ function isExtendedResource(name: string): boolean {
 }
 
 /** Huge pages (`hugepages-2Mi`): not overcommittable, allocated in whole pages of the size the name gives. */
-function isHugePages(name: string): boolean {
+export function isHugePages(name: string): boolean {
   return name.startsWith(HUGEPAGES_PREFIX);
 }
 

@@ -3,7 +3,7 @@ import {
   TRAINER_GROUP, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINER_RESERVED_ENV, TRAINING_RUNTIME_KIND, VOLCANO_SCHEDULER_NAME,
 } from './facts';
 import { checkMetadataMaps, MAX_LABEL_LENGTH } from './names';
-import { checkImages, checkPodTemplate, InjectedEnv } from './pod-template';
+import { checkImages, checkPodTemplate, checkResources, InjectedEnv, isHugePages } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { parseQuantity } from './quantity';
 
@@ -92,7 +92,24 @@ export function checkTrainJob(job: Json, runtime?: Json): Problem[] {
     problems.push({ path: 'spec.trainer.numNodes', message: `${show(trainer.numNodes)} must be a whole number of at least 1`, kind: OPERATIONAL });
   }
   list(spec.runtimePatches).forEach((patch, i) => problems.push(...checkRuntimePatch(patch, `spec.runtimePatches[${i}]`, runtime)));
+  problems.push(...checkResourcesPerNode(job, runtime));
   return problems;
+}
+
+/**
+ * `trainer.resourcesPerNode` as the `node` container gets it, merged over the runtime's: the webhook lets a TrainJob
+ * through whose pods the API server then refuses (an extended resource whose request differs from its limit, a
+ * malformed quantity), and the TrainJob never starts. Only what `resourcesPerNode` names is reported here; the
+ * runtime's own resources are the runtime's to answer for.
+ */
+function checkResourcesPerNode(job: Json, runtime: Json | undefined): Problem[] {
+  const perNode = job.spec?.trainer?.resourcesPerNode;
+  if (!isObject(perNode)) return [];
+  const named = [perNode.requests, perNode.limits].flatMap(values => (isObject(values) ? Object.keys(values) : []));
+  const node = trainJobNodeTemplate(job, runtime).spec.containers[0];
+  const path = 'spec.trainer.resourcesPerNode';
+  return checkResources(node.resources, path)
+    .filter(problem => (problem.path === path ? named.some(isHugePages) : named.some(name => problem.path.endsWith(`[${name}]`))));
 }
 
 function checkTrainJobName(job: Json, runtime: Json | undefined): Problem[] {
