@@ -330,6 +330,8 @@ const NO_TORCHRUN: TorchrunUse = { launches: [], fullyRead: true };
 function placedWords(list: readonly unknown[], path: string): PlacedWord[] {
   return list.map((value, index) => {
     const raw = String(value);
+    // Most words have no `$`: the kubelet passes them as they are, which spares building them character by character.
+    if (!raw.includes('$')) return { text: raw, certain: true, certainPrefix: raw, mayResplit: false, path: `${path}[${index}]`, substituted: [] };
     const substituted: [number, number][] = [];
     let text = '';
     for (let i = 0; i < raw.length; i++) {
