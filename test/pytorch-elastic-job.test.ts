@@ -647,6 +647,17 @@ describe('elastic rules over hand-written manifests', () => {
       ['c[3]: --nproc_per_node "0" is not a process count: use "auto", "cpu", "gpu" or a whole number of at least 1']],
     ['a --rdzv_conf entry without a value', ['torchrun', '--rdzv_conf=timeout=900,join_timeout', SCRIPT],
       ['c[1](--rdzv_conf)[1].value: (omitted) is not a rendezvous value for "join_timeout": it must be non-empty, without \',\'']],
+    ['abbreviations, read as the flag they abbreviate (as torchrun\'s parser does)', ['torchrun', '--max_rest', '-1', '--nproc-per=0', '--standa', SCRIPT], [
+      'c[1]: --max_rest abbreviates --max_restarts, which torchrun\'s argument parser takes only while it matches one option string: torch 2 spells '
+        + 'most flags with both - and _, and a newer torch may add flags; either makes torchrun exit with "ambiguous option". Write --max_restarts',
+      'c[2]: --max_restarts "-1" must be a whole number of at least 0',
+      'c[3]: --nproc-per abbreviates --nproc_per_node, which torchrun\'s argument parser takes only while it matches one option string: torch 2 spells '
+        + 'most flags with both - and _, and a newer torch may add flags; either makes torchrun exit with "ambiguous option". Write --nproc_per_node',
+      'c[3]: --nproc_per_node "0" is not a process count: use "auto", "cpu", "gpu" or a whole number of at least 1',
+      'c[4]: --standa abbreviates --standalone, which torchrun\'s argument parser takes only while it matches one option string: torch 2 spells '
+        + 'most flags with both - and _, and a newer torch may add flags; either makes torchrun exit with "ambiguous option". Write --standalone',
+    ]],
+    ['a prefix of several flags is left unread', ['torchrun', '--n', '4', '--max_restarts=-1', SCRIPT], []],
     ['flags after -m belong to the module', ['torchrun', '-m', 'pkg.train', '--max_restarts=-1'], []],
     ['flags after the script belong to the script', ['torchrun', SCRIPT, '--start_method=bogus'], []],
     ['a command that is not torchrun', ['python3', SCRIPT, '--nnodes=1:2:3'], []],

@@ -128,6 +128,8 @@ export interface TorchrunOption {
   readonly value?: string;
   /** The field the value is written in (a switch's own field). */
   readonly path: string;
+  /** The flag as written, where it is an abbreviation of the option's name. */
+  readonly abbreviation?: { readonly written: string; readonly path: string };
 }
 
 /** One start of torchrun that a command line certainly makes. */
@@ -196,8 +198,17 @@ export function checkTorchrunCommand(argv: readonly unknown[], path: string): Pr
 
 /** The flags of every torchrun start, checked as torchrun would; values not shown for certain are left alone. */
 export function checkTorchrunFlags(use: TorchrunUse): Problem[] {
-  return use.launches.flatMap(launch => launch.options)
-    .flatMap(({ name, value, path }) => (value === undefined ? [] : checkFlagValue(name, value, path)));
+  return use.launches.flatMap(launch => launch.options).flatMap(({ name, value, path, abbreviation }) => [
+    ...abbreviation === undefined ? [] : [{
+      path: abbreviation.path,
+      message: `${abbreviation.written} abbreviates --${name}, which torchrun's argument parser takes only while it matches one option `
+        + 'string: torch 2 spells most flags with both - and _, and a newer torch may add flags; either makes torchrun exit with '
+        + `"ambiguous option". Write --${name}`,
+      kind: OPERATIONAL,
+      severity: Severity.WARNING,
+    }],
+    ...value === undefined ? [] : checkFlagValue(name, value, path),
+  ]);
 }
 
 function checkFlagValue(name: string, value: string, at: string): Problem[] {
@@ -430,15 +441,16 @@ function launchOf(argv: readonly PlacedWord[], start: number): TorchrunLaunch {
     const flag = readFlag(written, word.certain);
     const takesValue = flag && TORCHRUN_OPTIONS.get(flag.name)?.takesValue;
     if (flag === undefined || takesValue === undefined) return stop(false);
+    const abbreviation = flag.abbreviated ? { abbreviation: { written: written.split('=')[0], path: word.path } } : {};
     if (!takesValue) {
       if (flag.inline !== undefined || !word.certain) return stop(false);
-      options.push({ name: flag.name, path: word.path });
+      options.push({ name: flag.name, path: word.path, ...abbreviation });
       continue;
     }
     const valueWord = flag.inline === undefined ? argv[++i] : word;
     if (valueWord === undefined) return stop(true);
     const value = !valueWord.certain ? undefined : flag.inline ?? valueWord.text;
-    options.push({ name: flag.name, ...(value === undefined ? {} : { value }), path: valueWord.path });
+    options.push({ name: flag.name, ...(value === undefined ? {} : { value }), path: valueWord.path, ...abbreviation });
     if (!valueWord.certain && valueWord.mayResplit) return stop(false);
   }
   return stop(true);
@@ -446,14 +458,19 @@ function launchOf(argv: readonly PlacedWord[], start: number): TorchrunLaunch {
 
 /**
  * A flag's name and the value written in the same word (`--nnodes=2`, `-r3`), from the certain start of the word;
- * undefined when that start does not end the name.
+ * undefined when that start does not end the name. torchrun's argument parser takes a long flag's unambiguous
+ * abbreviation (`--nproc_per=4`) as the flag; one that several flags start with (`--n`) makes it exit, and is left
+ * unread like any other word it does not know.
  */
-function readFlag(written: string, certain: boolean): { name: string; inline?: string } | undefined {
+function readFlag(written: string, certain: boolean): { name: string; inline?: string; abbreviated?: boolean } | undefined {
   if (written.startsWith('--')) {
     const equals = written.indexOf('=');
     if (equals < 0 && !certain) return undefined;
-    const name = (equals < 0 ? written.slice(2) : written.slice(2, equals)).replace(/-/g, '_');
-    return equals < 0 ? { name } : { name, inline: written.slice(equals + 1) };
+    const given = (equals < 0 ? written.slice(2) : written.slice(2, equals)).replace(/-/g, '_');
+    const abbreviates = TORCHRUN_OPTIONS.has(given) ? [] : [...TORCHRUN_OPTIONS.keys()].filter(option => option.startsWith(given));
+    const name = abbreviates.length === 1 ? abbreviates[0] : given;
+    const abbreviated = name !== given ? { abbreviated: true } : {};
+    return equals < 0 ? { name, ...abbreviated } : { name, inline: written.slice(equals + 1), ...abbreviated };
   }
   const name = TORCHRUN_SHORT_OPTIONS.get(written[1]);
   if (name === undefined || (!certain && written.length <= 2)) return undefined;
