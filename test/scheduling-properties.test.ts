@@ -1,9 +1,10 @@
 /**
- * Property tests of `Scheduling` (Kueue, Volcano, coscheduling, KAI) on every kind of multi-node job: a PyTorchJob,
- * the same definition for Trainer v2.3, and an elastic PyTorchJob of a fixed or ranged node count. Every valid case
- * synthesizes objects that pass their CRD (strict; CEL for Trainer v2) and the rules, with the scheduling where its
- * controller reads it; every invalid gang size or queue name is refused where the job is built, naming the field and
- * the value, so that nothing is ever written. A failure prints its seed and path: replay it with FC_SEED and FC_PATH.
+ * Property tests of `Scheduling` (Kueue, Volcano, coscheduling, KAI) on every kind of job: a PyTorchJob, the same
+ * definition for Trainer v2.3, an elastic PyTorchJob of a fixed or ranged node count, and a single-node Job. Every
+ * valid case synthesizes objects that pass their CRD (strict; CEL for Trainer v2) and the rules, as `kfpytorch
+ * validate` checks them, with the scheduling where its controller reads it; every invalid gang or queue name is refused
+ * where the job is built, naming the field and the value, so that nothing is ever written. A failure prints its seed
+ * and path: replay it with FC_SEED and FC_PATH.
  */
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as fc from 'fast-check';
@@ -12,15 +13,13 @@ import { crdSchema } from './support/crd-schema';
 import {
   COSCHEDULING_SCHEDULER_NAME, KAI_QUEUE_LABEL, KUEUE_PRIORITY_LABEL, KUEUE_QUEUE_LABEL, KUEUE_TOPOLOGY_ANNOTATIONS, VOLCANO_SCHEDULER_NAME,
 } from '../src/rules/facts';
-import { formatProblem } from '../src/rules/problem';
-import { checkPyTorchJob } from '../src/rules/pytorchjob';
-import { TrainerSchema } from '../src/rules/trainer-schema';
-import { checkTrainingRuntime, checkTrainJob } from '../src/rules/trainjob';
+import { Json, formatProblem } from '../src/rules/problem';
+import { runtimeFinder } from '../src/rules/trainjob';
+import { checkManifest } from '../src/tools/validate';
 
 const IMAGE = 'ghcr.io/example/train:2.4.0';
 const RUNS = Math.max(300, Number(process.env.FC_NUM_RUNS ?? 0));
 const TIMEOUT_MS = 120_000;
-const trainer = TrainerSchema.bundled();
 
 function params(seed: number): fc.Parameters<unknown> {
   const path = process.env.FC_PATH;
@@ -34,7 +33,8 @@ function params(seed: number): fc.Parameters<unknown> {
 /** The job the scheduling is given to: its kind, and the node counts that decide the gang. */
 type Shape =
   | { readonly kind: 'pytorchjob' | 'trainjob'; readonly workers: number }
-  | { readonly kind: 'elastic'; readonly min: number; readonly max: number };
+  | { readonly kind: 'elastic'; readonly min: number; readonly max: number }
+  | { readonly kind: 'single' };
 
 /** The scheduling of a case, as plain data (fast-check prints it when a case fails). */
 type SchedulingCfg =
@@ -48,6 +48,7 @@ const ZONE = 'topology.kubernetes.io/zone';
 /** The pods a job starts at most, and the fewest a gang may wait for (every pod, or the elastic minimum). */
 function podsOf(shape: Shape): { pods: number; minimum: number } {
   if (shape.kind === 'elastic') return { pods: shape.max, minimum: shape.min };
+  if (shape.kind === 'single') return { pods: 1, minimum: 1 };
   // The Master and the Workers of a PyTorchJob; the same nodes for Trainer v2.3.
   return { pods: shape.workers + 1, minimum: shape.workers + 1 };
 }
@@ -69,12 +70,13 @@ function buildScheduling(cfg: SchedulingCfg): Scheduling {
 }
 
 function buildJob(chart: Chart, shape: Shape, scheduling: Scheduling): void {
-  if (shape.kind === 'elastic') {
+  if (shape.kind === 'elastic' || shape.kind === 'single') {
+    const nnodes = shape.kind === 'single' ? Nnodes.fixed(1) : shape.min === shape.max ? Nnodes.fixed(shape.min) : Nnodes.range(shape.min, shape.max);
     new PyTorchElasticJob(chart, 'job', {
       metadata: { name: 'bert' },
       image: IMAGE,
       entrypoint: Entrypoint.script('train.py'),
-      elastic: new Elastic({ nnodes: shape.min === shape.max ? Nnodes.fixed(shape.min) : Nnodes.range(shape.min, shape.max) }),
+      elastic: new Elastic({ nnodes }),
       scheduling,
     });
     return;
@@ -89,17 +91,11 @@ function buildJob(chart: Chart, shape: Shape, scheduling: Scheduling): void {
   });
 }
 
-/** Synthesizes the chart; every object must pass its CRD and the rules. */
-function synthChecked(chart: Chart): any[] {
-  const manifests = Testing.synth(chart);
-  const runtime = manifests.find(m => m.kind === 'TrainingRuntime');
-  for (const manifest of manifests) {
-    const schema = trainer.checks(manifest) ? trainer.check(manifest) : crdSchema().checkPyTorchJob(manifest);
-    expect(schema.map(p => `${p.path} ${p.message}`)).toEqual([]);
-    const rules = manifest.kind === 'TrainJob' ? checkTrainJob(manifest, runtime)
-      : manifest.kind === 'TrainingRuntime' ? checkTrainingRuntime(manifest) : checkPyTorchJob(manifest);
-    expect(rules.map(formatProblem)).toEqual([]);
-  }
+/** Synthesizes the chart; every object must pass its CRD and the rules, as `kfpytorch validate` checks them. */
+function synthChecked(chart: Chart): Json[] {
+  const manifests: Json[] = Testing.synth(chart);
+  const findRuntime = runtimeFinder(manifests);
+  for (const manifest of manifests) expect(checkManifest(manifest, crdSchema(), findRuntime)?.map(formatProblem)).toEqual([]);
   return manifests;
 }
 
@@ -121,8 +117,16 @@ const shape: fc.Arbitrary<Shape> = fc.oneof(
 /** A gang size the job can meet: from its minimum to its pods, or left to the default. */
 const minAvailable = (s: Shape) => fc.option(fc.integer({ min: podsOf(s).minimum, max: podsOf(s).pods }), { nil: undefined });
 
-/** A scheduling this job takes: Kueue on a fixed node count only; a PodGroup priority not on Trainer v2.3. */
+/** A scheduling this job takes: Kueue on a fixed node count only, a scheduler without a gang on one pod. */
 function validScheduling(s: Shape): fc.Arbitrary<SchedulingCfg> {
+  if (s.kind === 'single') {
+    return fc.oneof(
+      fc.record({ kind: fc.constant('kueue' as const), queueName: labelValue, priorityClass: fc.option(dnsLabel, { nil: undefined }) }, { requiredKeys: ['kind', 'queueName'] }),
+      fc.constant({ kind: 'volcano' as const }),
+      fc.constant({ kind: 'coscheduling' as const }),
+      fc.record({ kind: fc.constant('kai' as const), queue: labelValue }),
+    );
+  }
   const kueue = fc.record({
     kind: fc.constant('kueue' as const),
     queueName: labelValue,
@@ -138,19 +142,19 @@ function validScheduling(s: Shape): fc.Arbitrary<SchedulingCfg> {
   return ranged ? fc.oneof(...gangs) : fc.oneof(kueue, ...gangs);
 }
 
-describe('Scheduling on every multi-node job', () => {
+describe('Scheduling on every kind of job', () => {
   test('valid scheduling: every object passes its CRD and the rules, the scheduling where its controller reads it', () => {
-    const scheduled = shape.chain(s => fc.tuple(fc.constant(s), validScheduling(s)));
+    const anyShape = fc.oneof(shape, fc.constant<Shape>({ kind: 'single' }));
+    const scheduled = anyShape.chain(s => fc.tuple(fc.constant(s), validScheduling(s)));
     fc.assert(fc.property(scheduled, ([s, cfg]) => {
       const chart = Testing.chart();
       buildJob(chart, s, buildScheduling(cfg));
       const manifests = synthChecked(chart);
-      const job = manifests.find(m => m.kind === 'PyTorchJob' || m.kind === 'TrainJob');
+      const job = manifests.find(m => m.kind !== 'TrainingRuntime')!;
       const runtime = manifests.find(m => m.kind === 'TrainingRuntime');
-      expect(manifests.map(m => m.kind)).toEqual(s.kind === 'trainjob' ? ['TrainingRuntime', 'TrainJob'] : ['PyTorchJob']);
-      const templates: any[] = runtime
-        ? runtime.spec.template.spec.replicatedJobs.map((r: any) => r.template.spec.template)
-        : Object.values(job.spec.pytorchReplicaSpecs).map((r: any) => r.template);
+      expect(manifests.map(m => m.kind)).toEqual(s.kind === 'trainjob' ? ['TrainingRuntime', 'TrainJob'] : s.kind === 'single' ? ['Job'] : ['PyTorchJob']);
+      const templates: Json[] = runtime ? runtime.spec.template.spec.replicatedJobs.map((r: Json) => r.template.spec.template)
+        : s.kind === 'single' ? [job.spec.template] : Object.values(job.spec.pytorchReplicaSpecs).map((r: any) => r.template);
       switch (cfg.kind) {
         case 'kueue':
           expect(job.metadata.labels[KUEUE_QUEUE_LABEL]).toBe(cfg.queueName);
@@ -163,7 +167,7 @@ describe('Scheduling on every multi-node job', () => {
         case 'coscheduling':
           if (runtime) {
             expect(Object.keys(runtime.spec.podGroupPolicy)).toEqual([cfg.kind]);
-          } else {
+          } else if (s.kind !== 'single') {
             expect(job.spec.runPolicy.schedulingPolicy.minAvailable).toBe(cfg.minAvailable ?? podsOf(s).minimum);
           }
           for (const template of templates) expect(template.spec.schedulerName).toBe(cfg.kind === 'volcano' ? VOLCANO_SCHEDULER_NAME : COSCHEDULING_SCHEDULER_NAME);
@@ -176,7 +180,7 @@ describe('Scheduling on every multi-node job', () => {
     }), params(0x7363686564));
   }, TIMEOUT_MS);
 
-  test('a gang the job cannot meet, or a queue that is not a label value, is refused where the job is built', () => {
+  test('a gang the job cannot meet (any gang on one pod), or a queue that is not a label value, is refused where the job is built', () => {
     const badGang = shape.chain(s => {
       const { pods, minimum } = podsOf(s);
       // Below the minimum, above the pods, or a fraction from the minimum up.
@@ -192,7 +196,16 @@ describe('Scheduling on every multi-node job', () => {
       expect(Testing.synth(chart)).toEqual([]);
     }), params(0x67616e67));
 
-    const badQueue = fc.tuple(shape.filter(s => s.kind !== 'elastic' || s.min === s.max), fc.constantFrom('kueue' as const, 'kai' as const), notLabelValue);
+    const single = fc.tuple(fc.constantFrom('volcano' as const, 'coscheduling' as const), fc.integer({ min: -2, max: 4 }));
+    fc.assert(fc.property(single, ([kind, size]) => {
+      const chart = Testing.chart();
+      expect(() => buildJob(chart, { kind: 'single' }, buildScheduling({ kind, minAvailable: size })))
+        .toThrow('scheduling.minAvailable: cannot be honoured by a single-node job, which is a batch/v1 Job of one pod: ');
+      expect(Testing.synth(chart)).toEqual([]);
+    }), params(0x73696e67));
+
+    const withSingle = fc.oneof(shape.filter(s => s.kind !== 'elastic' || s.min === s.max), fc.constant<Shape>({ kind: 'single' }));
+    const badQueue = fc.tuple(withSingle, fc.constantFrom('kueue' as const, 'kai' as const), notLabelValue);
     fc.assert(fc.property(badQueue, ([s, kind, queue]) => {
       const chart = Testing.chart();
       const cfg: SchedulingCfg = kind === 'kueue' ? { kind, queueName: queue } : { kind, queue };
