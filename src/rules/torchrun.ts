@@ -118,6 +118,8 @@ const TORCHRUN_OPTIONS = new Map<string, TorchrunOptionRules>([
   ['virtual_local_rank', SWITCH],
   ['use_env', SWITCH],
 ]);
+/** The options' names, for finding the one a long flag abbreviates. */
+const TORCHRUN_OPTION_NAMES = [...TORCHRUN_OPTIONS.keys()];
 const TORCHRUN_SHORT_OPTIONS = new Map([...TORCHRUN_OPTIONS].flatMap(([name, { short }]) => (short === undefined ? [] : [[short, name]])));
 
 /** One of torchrun's options on a command line. */
@@ -467,7 +469,7 @@ function readFlag(written: string, certain: boolean): { name: string; inline?: s
     const equals = written.indexOf('=');
     if (equals < 0 && !certain) return undefined;
     const given = (equals < 0 ? written.slice(2) : written.slice(2, equals)).replace(/-/g, '_');
-    const abbreviates = TORCHRUN_OPTIONS.has(given) ? [] : [...TORCHRUN_OPTIONS.keys()].filter(option => option.startsWith(given));
+    const abbreviates = TORCHRUN_OPTIONS.has(given) ? [] : TORCHRUN_OPTION_NAMES.filter(option => option.startsWith(given));
     const name = abbreviates.length === 1 ? abbreviates[0] : given;
     const abbreviated = name !== given ? { abbreviated: true } : {};
     return equals < 0 ? { name, ...abbreviated } : { name, inline: written.slice(equals + 1), ...abbreviated };
