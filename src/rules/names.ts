@@ -64,7 +64,8 @@ export function checkMetadataMaps(metadata: unknown, path: string, kind: Problem
   const problems = checkLabels(metadata.labels, `${path}.labels`, 'label', kind);
   const annotations: Json = isObject(metadata.annotations) ? metadata.annotations : {};
   let bytes = 0;
-  for (const [key, value] of Object.entries(annotations)) {
+  for (const key of Object.keys(annotations)) {
+    const value = annotations[key];
     bytes += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
     if (!isQualifiedName(key.toLowerCase())) {
       problems.push({ path: `${path}.annotations[${key}]`, message: `${show(key)} is not an annotation key: ${QUALIFIED_NAME_RULE}`, kind });
@@ -81,14 +82,17 @@ export function checkMetadataMaps(metadata: unknown, path: string, kind: Problem
  * @param what what the map's keys are called in messages
  */
 export function checkLabels(labels: unknown, path: string, what: string, kind: ProblemKind): Problem[] {
-  if (!isObject(labels)) return [];
-  return Object.entries(labels).flatMap(([key, value]): Problem[] => {
-    if (!isQualifiedName(key)) return [{ path: `${path}[${key}]`, message: `${show(key)} is not a ${what} key: ${QUALIFIED_NAME_RULE}`, kind }];
-    if (typeof value === 'string' && !isLabelValue(value)) {
-      return [{ path: `${path}[${key}]`, message: `${show(value)} is not a label value: ${LABEL_VALUE_RULE}`, kind }];
+  const problems: Problem[] = [];
+  if (!isObject(labels)) return problems;
+  for (const key of Object.keys(labels)) {
+    const value = labels[key];
+    if (!isQualifiedName(key)) {
+      problems.push({ path: `${path}[${key}]`, message: `${show(key)} is not a ${what} key: ${QUALIFIED_NAME_RULE}`, kind });
+    } else if (typeof value === 'string' && !isLabelValue(value)) {
+      problems.push({ path: `${path}[${key}]`, message: `${show(value)} is not a label value: ${LABEL_VALUE_RULE}`, kind });
     }
-    return [];
-  });
+  }
+  return problems;
 }
 
 /**
@@ -99,10 +103,12 @@ export function checkLabels(labels: unknown, path: string, what: string, kind: P
 export function checkImageReference(image: string, path: string, kind: ProblemKind): Problem[] {
   if (image.trim() !== image) return [{ path, message: `${show(image)} has space around it: the API server refuses an image with leading or trailing whitespace`, kind }];
   const at = image.indexOf('@');
-  const [named, digest] = at < 0 ? [image, undefined] : [image.slice(0, at), image.slice(at + 1)];
+  const named = at < 0 ? image : image.slice(0, at);
+  const digest = at < 0 ? undefined : image.slice(at + 1);
   const colon = named.lastIndexOf(':');
   const hasTag = colon > named.lastIndexOf('/');
-  const [name, tag] = hasTag ? [named.slice(0, colon), named.slice(colon + 1)] : [named, undefined];
+  const name = hasTag ? named.slice(0, colon) : named;
+  const tag = hasTag ? named.slice(colon + 1) : undefined;
   const valid = name.length <= MAX_IMAGE_NAME_LENGTH && IMAGE_NAME.test(name)
     && (tag === undefined || IMAGE_TAG.test(tag)) && (digest === undefined || IMAGE_DIGEST.test(digest));
   return valid ? [] : [{

@@ -3,7 +3,7 @@ import {
   SHARED_MEMORY_PATH, SIDECAR_RESTART_POLICY, TRAINING_CONTAINER_NAME,
 } from './facts';
 import { checkDns1123Label, checkEnvName, checkImageReference, checkLabels, checkMetadataMaps } from './names';
-import { isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
+import { append, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
 import { parseQuantity } from './quantity';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
@@ -66,45 +66,54 @@ interface PodContainer {
 export function checkPodTemplate(template: unknown, path: string, injectedEnv: InjectedEnv, additions: PodAdditions = {}): Problem[] {
   const spec: Json = isObject(template) && isObject(template.spec) ? template.spec : {};
   const problems: Problem[] = isObject(template) ? checkMetadataMaps(template.metadata, `${path}.metadata`, OPERATIONAL) : [];
-  problems.push(...checkLabels(spec.nodeSelector, `${path}.spec.nodeSelector`, 'node selector', OPERATIONAL));
+  append(problems, checkLabels(spec.nodeSelector, `${path}.spec.nodeSelector`, 'node selector', OPERATIONAL));
   const volumes: unknown[] = Array.isArray(spec.volumes) ? spec.volumes : [];
   const volumeNames = new Set<string>();
-  volumes.forEach((volume, i) => {
+  for (let i = 0; i < volumes.length; i++) {
+    const volume = volumes[i];
     const name = isObject(volume) ? volume.name : undefined;
     if (volumeNames.has(name)) {
       problems.push({ path: `${path}.spec.volumes[${i}].name`, message: `${show(name)} names two volumes: each volume needs its own name`, kind: OPERATIONAL });
     } else {
-      problems.push(...checkDns1123Label(name, `${path}.spec.volumes[${i}].name`, OPERATIONAL));
+      append(problems, checkDns1123Label(name, `${path}.spec.volumes[${i}].name`, OPERATIONAL));
     }
     volumeNames.add(name);
-  });
+  }
   const containers = podContainers(spec, path);
-  const noInjectedEnv: InjectedEnv = new Map();
   for (const { container, path: containerPath, init } of containers) {
     // The callers check the images of the regular containers: the webhook refuses a PyTorchJob without one.
-    if (init) problems.push(...checkImage(container.image, `${containerPath}.image`, OPERATIONAL));
-    problems.push(
-      ...checkContainerName(container.name, `${containerPath}.name`, init, additions),
-      ...checkResources(container.resources, `${containerPath}.resources`),
-      ...checkEnv(container.env, `${containerPath}.env`, init ? noInjectedEnv : injectedEnv),
-      ...checkMounts(container.volumeMounts, `${containerPath}.volumeMounts`, volumeNames),
-      ...checkPorts(container.ports, `${containerPath}.ports`),
-      ...init ? [] : checkHostNetworkPorts(spec.hostNetwork, container.ports, `${containerPath}.ports`),
-      ...checkContainerRestartPolicy(container.restartPolicy, `${containerPath}.restartPolicy`),
-      ...checkCapabilities(container.securityContext, `${containerPath}.securityContext.capabilities`),
-    );
+    if (init) append(problems, checkImage(container.image, `${containerPath}.image`, OPERATIONAL));
+    append(problems, checkContainerName(container.name, `${containerPath}.name`, init, additions));
+    append(problems, checkResources(container.resources, `${containerPath}.resources`));
+    append(problems, checkEnv(container.env, `${containerPath}.env`, init ? NO_INJECTED_ENV : injectedEnv));
+    append(problems, checkMounts(container.volumeMounts, `${containerPath}.volumeMounts`, volumeNames));
+    append(problems, checkPorts(container.ports, `${containerPath}.ports`));
+    if (!init) append(problems, checkHostNetworkPorts(spec.hostNetwork, container.ports, `${containerPath}.ports`));
+    append(problems, checkContainerRestartPolicy(container.restartPolicy, `${containerPath}.restartPolicy`));
+    append(problems, checkCapabilities(container.securityContext, `${containerPath}.securityContext.capabilities`));
   }
-  problems.push(...checkUniqueNames(containers, additions), ...checkSharedPorts(containers, additions));
+  append(problems, checkUniqueNames(containers, additions));
+  append(problems, checkSharedPorts(containers, additions));
   return problems;
 }
 
+const NO_INJECTED_ENV: InjectedEnv = new Map();
+
 /** The regular containers, then the init containers, of a pod spec. */
 function podContainers(spec: Json, path: string): PodContainer[] {
-  const list = (field: 'containers' | 'initContainers'): PodContainer[] => (Array.isArray(spec[field]) ? spec[field] as unknown[] : [])
-    .map((container, index) => ({ container, path: `${path}.spec.${field}[${index}]`, init: field === 'initContainers' }))
-    .filter((entry): entry is PodContainer => isObject(entry.container));
-  return [...list('containers'), ...list('initContainers')];
+  const containers: PodContainer[] = [];
+  for (const field of CONTAINER_FIELDS) {
+    const list: unknown[] = Array.isArray(spec[field]) ? spec[field] : [];
+    for (let index = 0; index < list.length; index++) {
+      const container = list[index];
+      if (isObject(container)) containers.push({ container, path: `${path}.spec.${field}[${index}]`, init: field === 'initContainers' });
+    }
+  }
+  return containers;
 }
+
+/** The fields of a pod spec that hold containers, regular ones first. */
+const CONTAINER_FIELDS = ['containers', 'initContainers'] as const;
 
 function describeContainer({ container, init }: PodContainer): string {
   return `${init ? 'init container' : 'container'} ${show(container.name)}`;
@@ -141,6 +150,9 @@ function checkUniqueNames(containers: readonly PodContainer[], additions: PodAdd
   return problems;
 }
 
+/** The lists of a container's resources, in the order they are checked. */
+const RESOURCE_LISTS = ['requests', 'limits'] as const;
+
 /**
  * A container's requests and limits as the API server takes them: quantities, whole devices and pages, and extended
  * resources and hugepages with a limit equal to the request.
@@ -150,8 +162,10 @@ export function checkResources(resources: unknown, path: string): Problem[] {
   const requests: Json = isObject(resources.requests) ? resources.requests : {};
   const limits: Json = isObject(resources.limits) ? resources.limits : {};
   const problems: Problem[] = [];
-  for (const [list, values] of [['requests', requests], ['limits', limits]] as const) {
-    for (const [name, value] of Object.entries(values)) {
+  for (const list of RESOURCE_LISTS) {
+    const values = list === 'requests' ? requests : limits;
+    for (const name of Object.keys(values)) {
+      const value = values[name];
       const quantity = parseQuantity(value);
       const pageSize = hugePageSize(name);
       if (quantity === undefined) {
@@ -169,7 +183,8 @@ export function checkResources(resources: unknown, path: string): Problem[] {
       }
     }
   }
-  for (const [name, request] of Object.entries(requests)) {
+  for (const name of Object.keys(requests)) {
+    const request = requests[name];
     const requested = parseQuantity(request);
     const limit = limits[name];
     const limited = parseQuantity(limit);
@@ -189,9 +204,8 @@ export function checkResources(resources: unknown, path: string): Problem[] {
       problems.push({ path: `${path}.requests[${name}]`, message: `${show(request)} is above its limit ${show(limit)}: a request may not exceed its limit`, kind: OPERATIONAL });
     }
   }
-  const names = [...Object.keys(requests), ...Object.keys(limits)];
-  const hugePages = names.find(isHugePages);
-  if (hugePages !== undefined && !names.some(name => name === 'cpu' || name === 'memory')) {
+  const hugePages = Object.keys(requests).find(isHugePages) ?? Object.keys(limits).find(isHugePages);
+  if (hugePages !== undefined && !['cpu', 'memory'].some(name => name in requests || name in limits)) {
     problems.push({
       path,
       message: `has ${hugePages} but requests or limits neither cpu nor memory: the API server refuses hugepages without cpu or memory`,
@@ -332,28 +346,33 @@ function checkCapabilities(securityContext: unknown, path: string): Problem[] {
 function checkSharedPorts(containers: readonly PodContainer[], additions: PodAdditions): Problem[] {
   const problems: Problem[] = [];
   const taken: PortUse[] = [];
-  // In start order: the init containers, then the regular ones.
-  for (const entry of [...containers.filter(c => c.init), ...containers.filter(c => !c.init)]) {
-    const declared: PortUse[] = (Array.isArray(entry.container.ports) ? entry.container.ports as unknown[] : [])
-      .flatMap((port, index) => portUse(entry, port, index));
-    const implied = typeof entry.container.name === 'string' ? additions.ports?.[entry.container.name] ?? [] : [];
-    const uses = [...declared, ...implied.flatMap(port => portUse(entry, port, undefined))];
-    for (const use of uses) {
-      const other = taken.find(t => t.key === use.key && t.entry !== entry && runTogether(t.entry, entry));
-      // Reported at the port the manifest declares; the operator's own port is not written there.
-      const [at, by] = use.index !== undefined ? [use, other] : [other, use];
-      if (other && at?.index !== undefined && by) {
-        problems.push({
-          path: `${at.entry.path}.ports[${at.index}].containerPort`,
-          message: `${use.key} is also ${by.index === undefined ? 'the port the operator gives' : 'declared by'} ${describeContainer(by.entry)}: the containers of a pod share one network namespace, so only one of them can listen on it`,
-          kind: OPERATIONAL,
-        });
+  for (const init of INIT_CONTAINERS_FIRST) {
+    for (const entry of containers) {
+      if (entry.init !== init) continue;
+      const earlier = taken.length;
+      if (Array.isArray(entry.container.ports)) entry.container.ports.forEach((port: unknown, index: number) => addPortUse(taken, entry, port, index));
+      const implied = typeof entry.container.name === 'string' ? additions.ports?.[entry.container.name] : undefined;
+      for (const port of implied ?? []) addPortUse(taken, entry, port, undefined);
+      for (let own = earlier; own < taken.length; own++) {
+        const use = taken[own];
+        const other = taken.find((t, at) => at < earlier && t.key === use.key && runTogether(t.entry, entry));
+        // Reported at the port the manifest declares; the operator's own port is not written there.
+        const [at, by] = use.index !== undefined ? [use, other] : [other, use];
+        if (other && at?.index !== undefined && by) {
+          problems.push({
+            path: `${at.entry.path}.ports[${at.index}].containerPort`,
+            message: `${use.key} is also ${by.index === undefined ? 'the port the operator gives' : 'declared by'} ${describeContainer(by.entry)}: the containers of a pod share one network namespace, so only one of them can listen on it`,
+            kind: OPERATIONAL,
+          });
+        }
       }
     }
-    taken.push(...uses);
   }
   return problems;
 }
+
+/** The order containers start in: the init containers, then the regular ones. */
+const INIT_CONTAINERS_FIRST = [true, false];
 
 /** A port a container listens on: declared at `index` of its ports, or (index undefined) given by the controller. */
 interface PortUse {
@@ -362,9 +381,9 @@ interface PortUse {
   readonly index?: number;
 }
 
-function portUse(entry: PodContainer, port: unknown, index: number | undefined): PortUse[] {
-  if (!isObject(port) || !isWholeNumber(port.containerPort, 1) || port.containerPort > MAX_PORT) return [];
-  return [{ entry, key: `${port.containerPort}/${port.protocol ?? DEFAULT_PROTOCOL}`, index }];
+function addPortUse(taken: PortUse[], entry: PodContainer, port: unknown, index: number | undefined): void {
+  if (!isObject(port) || !isWholeNumber(port.containerPort, 1) || port.containerPort > MAX_PORT) return;
+  taken.push({ entry, key: `${port.containerPort}/${port.protocol ?? DEFAULT_PROTOCOL}`, index });
 }
 
 /** Whether a container runs at the same time as one started after it: a regular init container ends first. */
@@ -422,10 +441,14 @@ export function processesPerPod(nproc: unknown, container: Json): number {
 /** Accelerators (GPUs and the like) a container is given: the most of its requests and limits. */
 export function gpuCount(resources: unknown): number {
   if (!isObject(resources)) return 0;
-  const counts = [resources.requests, resources.limits].map(list => Object.entries(isObject(list) ? list : {})
-    .filter(([name]) => ACCELERATOR.test(name))
-    .reduce((sum, [, value]) => sum + (parseQuantity(value) ?? 0), 0));
-  return Math.max(...counts);
+  return Math.max(acceleratorCount(resources.requests), acceleratorCount(resources.limits));
+}
+
+function acceleratorCount(values: unknown): number {
+  let count = 0;
+  if (!isObject(values)) return count;
+  for (const name of Object.keys(values)) if (ACCELERATOR.test(name)) count += parseQuantity(values[name]) ?? 0;
+  return count;
 }
 
 /** Devices and the like (a GPU): not overcommittable, counted in whole units. */

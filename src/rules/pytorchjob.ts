@@ -6,11 +6,11 @@ import {
 import { checkMetadataMaps, DNS_1035_LABEL_RULE, isDns1035Label, MAX_LABEL_LENGTH } from './names';
 import { firstWorkerAddress, masterAddress, operatorEnv, replicaCount } from './operator-env';
 import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv, PodAdditions, processesPerPod, trainingContainer } from './pod-template';
-import { checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
+import { append, checkWholeNumbers, isObject, isWholeNumber, Json, Problem, ProblemKind, Severity, show } from './problem';
 import { checkPyTorchJobScheduling } from './scheduling';
 import {
   checkNodeRange, checkNprocPerNode, checkOperatorManagedFlags, checkRdzvConf, checkTorchrunFlags, findTorchrun, NPROC_PER_NODE_OPTION, optionValue,
-  petVariable,
+  petVariable, TorchrunUse,
 } from './torchrun';
 
 const WEBHOOK = ProblemKind.WEBHOOK;
@@ -28,21 +28,24 @@ const RDZV_BACKENDS = ['c10d', 'etcd', 'etcd-v2'];
 export function checkPyTorchJob(job: Json): Problem[] {
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
-  return [
-    ...checkJobName(job.metadata, replicaSpecs, WEBHOOK),
-    ...checkMetadataMaps(job.metadata, 'metadata', ProblemKind.SCHEMA),
-    ...spec.pytorchReplicaSpecs === undefined
-      ? [{ path: 'spec.pytorchReplicaSpecs', message: 'is missing: a PyTorchJob needs its replica specs', kind: WEBHOOK }]
-      : [],
-    ...checkManagedBy(spec.runPolicy?.managedBy),
-    ...checkElasticNeedsWorker(spec, replicaSpecs),
-    ...checkNprocPerNodeFields(spec),
-    ...checkElasticPolicy(spec.elasticPolicy, replicaSpecs),
-    ...Object.entries(replicaSpecs).flatMap(([type, replica]) => checkReplica(job, type, replica, injectedEnv(job, type, replica))),
-    ...checkRunPolicy(spec.runPolicy),
-    ...checkPodAntiAffinity(job),
-    ...checkPyTorchJobScheduling(job),
-  ];
+  const problems: Problem[] = [];
+  append(problems, checkJobName(job.metadata, replicaSpecs, WEBHOOK));
+  append(problems, checkMetadataMaps(job.metadata, 'metadata', ProblemKind.SCHEMA));
+  if (spec.pytorchReplicaSpecs === undefined) {
+    problems.push({ path: 'spec.pytorchReplicaSpecs', message: 'is missing: a PyTorchJob needs its replica specs', kind: WEBHOOK });
+  }
+  append(problems, checkManagedBy(spec.runPolicy?.managedBy));
+  append(problems, checkElasticNeedsWorker(spec, replicaSpecs));
+  append(problems, checkNprocPerNodeFields(spec));
+  append(problems, checkElasticPolicy(spec.elasticPolicy, replicaSpecs));
+  for (const type of Object.keys(replicaSpecs)) {
+    const replica = replicaSpecs[type];
+    append(problems, checkReplica(job, type, replica, injectedEnv(job, type, replica)));
+  }
+  append(problems, checkRunPolicy(spec.runPolicy));
+  append(problems, checkPodAntiAffinity(job));
+  append(problems, checkPyTorchJobScheduling(job));
+  return problems;
 }
 
 /**
@@ -51,8 +54,12 @@ export function checkPyTorchJob(job: Json): Problem[] {
  */
 function injectedEnv(job: Json, type: string, replica: unknown): InjectedEnv {
   const env = new Map<string, Set<string>>();
-  for (const index of new Set([0, Math.max(replicaCount(replica) - 1, 0)])) {
-    for (const { name, value } of operatorEnv(job, type, index)) env.set(name, (env.get(name) ?? new Set()).add(value));
+  const last = Math.max(replicaCount(replica) - 1, 0);
+  for (const index of last === 0 ? [0] : [0, last]) {
+    for (const { name, value } of operatorEnv(job, type, index)) {
+      const values = env.get(name);
+      if (values === undefined) env.set(name, new Set([value])); else values.add(value);
+    }
   }
   return env;
 }
@@ -179,13 +186,18 @@ function checkReplica(job: Json, type: string, replica: unknown, injected: Injec
     problems.push({ path: containersPath, message: 'is empty: a replica needs at least one container', kind: WEBHOOK });
   }
   const list = Array.isArray(containers) ? containers : [];
-  problems.push(...checkImages(list, containersPath, WEBHOOK));
+  append(problems, checkImages(list, containersPath, WEBHOOK));
   if (trainingContainer(spec.template) === undefined) {
     problems.push({ path: containersPath, message: `has no container named "${TRAINING_CONTAINER_NAME}": the operator needs one`, kind: WEBHOOK });
   }
-  list.forEach((container, i) => {
-    if (isObject(container)) problems.push(...checkContainerCommand(container, `${containersPath}[${i}]`));
-  });
+  // The torchrun flags of each container, reported at the field they are written in; read once, since the processes'
+  // check below reads the training container's again.
+  const launches: Array<TorchrunUse | undefined> = [];
+  for (let i = 0; i < list.length; i++) {
+    const container = list[i];
+    launches.push(isObject(container) ? findTorchrun(container, `${containersPath}[${i}]`) : undefined);
+    if (launches[i] !== undefined) append(problems, checkTorchrunFlags(launches[i]!));
+  }
   if (spec.template?.spec?.restartPolicy !== undefined) {
     problems.push({
       path: `${path}.template.spec.restartPolicy`,
@@ -194,11 +206,9 @@ function checkReplica(job: Json, type: string, replica: unknown, injected: Injec
     });
   }
   const training = list.findIndex(c => isObject(c) && c.name === TRAINING_CONTAINER_NAME);
-  if (training >= 0) problems.push(...checkProcesses(job.spec, spec.template, list[training] as Json, training, `${path}.template`, injected));
-  problems.push(
-    ...checkPodTemplate(spec.template, `${path}.template`, injected, podAdditions(job, type, spec.template)),
-    ...checkClusterDns(job, spec.template, `${path}.template.spec`),
-  );
+  if (training >= 0) append(problems, checkProcesses(job.spec, spec.template, list[training] as Json, training, launches[training]!, `${path}.template`, injected));
+  append(problems, checkPodTemplate(spec.template, `${path}.template`, injected, podAdditions(job, type, spec.template)));
+  append(problems, checkClusterDns(job, spec.template, `${path}.template.spec`));
   return problems;
 }
 
@@ -251,10 +261,10 @@ function rendezvousService(job: Json): string | undefined {
  * `spec.nprocPerNode` only means something to torchrun, torchrun's flags must not undo the world the operator injects,
  * and several processes need a real /dev/shm.
  */
-function checkProcesses(spec: Json, template: unknown, container: Json, index: number, path: string, injected: InjectedEnv): Problem[] {
+function checkProcesses(spec: Json, template: unknown, container: Json, index: number, torchrun: TorchrunUse, path: string,
+  injected: InjectedEnv): Problem[] {
   const nproc = spec.nprocPerNode;
   const containerPath = `${path}.spec.containers[${index}]`;
-  const torchrun = findTorchrun(container, containerPath);
   if (torchrun.launches.length === 0) {
     // The operator counts a value that is not a whole number as one process per pod, which is what runs.
     return /^\d+$/.test(String(nproc)) && Number(nproc) > 1 && torchrun.fullyRead ? [{
@@ -289,7 +299,3 @@ function checkRunPolicy(runPolicy: unknown): Problem[] {
   return problems;
 }
 
-/** The torchrun flags of a container, each reported at the field it is written in. */
-function checkContainerCommand(container: Json, path: string): Problem[] {
-  return checkTorchrunFlags(findTorchrun(container, path));
-}

@@ -106,9 +106,8 @@ function checkResourcesPerNode(job: Json, runtime: Json | undefined): Problem[] 
   const perNode = job.spec?.trainer?.resourcesPerNode;
   if (!isObject(perNode)) return [];
   const named = [perNode.requests, perNode.limits].flatMap(values => (isObject(values) ? Object.keys(values) : []));
-  const node = trainJobNodeTemplate(job, runtime).spec.containers[0];
   const path = 'spec.trainer.resourcesPerNode';
-  return checkResources(node.resources, path)
+  return checkResources(nodeResources(runtimeNodeContainer(runtime).container, perNode), path)
     .filter(problem => (problem.path === path ? named.some(isHugePages) : named.some(name => problem.path.endsWith(`[${name}]`))));
 }
 
@@ -282,30 +281,40 @@ export function trainerReplicatedJob(runtime: Json | undefined): Json | undefine
  */
 export function trainJobNodeTemplate(job: Json, runtime: Json | undefined): Json {
   const trainer: Json = isObject(job.spec?.trainer) ? job.spec.trainer : {};
-  const template: Json = trainerReplicatedJob(runtime)?.template?.spec?.template ?? {};
-  const spec: Json = isObject(template.spec) ? template.spec : {};
-  const containers: Json[] = list(spec.containers).filter(isObject);
-  const runtimeContainer = containers.find(c => c.name === TRAINER_CONTAINER_NAME) ?? { name: TRAINER_CONTAINER_NAME };
-  const env: Json[] = list(runtimeContainer.env).filter(isObject);
+  const { template, spec, containers, container } = runtimeNodeContainer(runtime);
+  const env: Json[] = list(container.env).filter(isObject);
   for (const variable of list(trainer.env).filter(isObject)) {
     const at = env.findIndex(existing => existing.name === variable.name);
     if (at < 0) env.push(variable); else env[at] = variable;
   }
-  const resources: Json = { ...isObject(runtimeContainer.resources) ? runtimeContainer.resources : {} };
-  const perNode: Json = isObject(trainer.resourcesPerNode) ? trainer.resourcesPerNode : {};
+  const resources = nodeResources(container, trainer.resourcesPerNode);
+  const node: Json = Object.assign({}, container);
+  if (trainer.image !== undefined) node.image = trainer.image;
+  if (trainer.command !== undefined) node.command = trainer.command;
+  if (trainer.args !== undefined) node.args = trainer.args;
+  if (env.length > 0) node.env = env;
+  if (Object.keys(resources).length > 0) node.resources = resources;
+  const others = containers.filter(c => c.name !== TRAINER_CONTAINER_NAME);
+  return Object.assign({}, template, { spec: Object.assign({}, spec, { containers: [node, ...others] }) });
+}
+
+/** The runtime's trainer pod template, its spec and containers, and its `node` container (a bare one when there is none). */
+function runtimeNodeContainer(runtime: Json | undefined): { template: Json; spec: Json; containers: Json[]; container: Json } {
+  const template: Json = trainerReplicatedJob(runtime)?.template?.spec?.template ?? {};
+  const spec: Json = isObject(template.spec) ? template.spec : {};
+  const containers: Json[] = list(spec.containers).filter(isObject);
+  const container = containers.find(c => c.name === TRAINER_CONTAINER_NAME) ?? { name: TRAINER_CONTAINER_NAME };
+  return { template, spec, containers, container };
+}
+
+/** The `node` container's resources with `resourcesPerNode`'s requests and limits merged over the runtime container's. */
+function nodeResources(container: Json, perNode: unknown): Json {
+  const resources: Json = Object.assign({}, isObject(container.resources) ? container.resources : undefined);
+  if (!isObject(perNode)) return resources;
   for (const field of ['requests', 'limits']) {
     if (isObject(perNode[field])) resources[field] = { ...isObject(resources[field]) ? resources[field] : {}, ...perNode[field] };
   }
-  const node: Json = {
-    ...runtimeContainer,
-    ...trainer.image === undefined ? {} : { image: trainer.image },
-    ...trainer.command === undefined ? {} : { command: trainer.command },
-    ...trainer.args === undefined ? {} : { args: trainer.args },
-    ...env.length === 0 ? {} : { env },
-    ...Object.keys(resources).length === 0 ? {} : { resources },
-  };
-  const others = containers.filter(c => c.name !== TRAINER_CONTAINER_NAME);
-  return { ...template, spec: { ...spec, containers: [node, ...others] } };
+  return resources;
 }
 
 /**
