@@ -350,7 +350,8 @@ function checkSharedPorts(containers: readonly PodContainer[], additions: PodAdd
     for (const entry of containers) {
       if (entry.init !== init) continue;
       const earlier = taken.length;
-      if (Array.isArray(entry.container.ports)) entry.container.ports.forEach((port: unknown, index: number) => addPortUse(taken, entry, port, index));
+      const declared: unknown[] = Array.isArray(entry.container.ports) ? entry.container.ports : [];
+      for (let index = 0; index < declared.length; index++) addPortUse(taken, entry, declared[index], index);
       const implied = typeof entry.container.name === 'string' ? additions.ports?.[entry.container.name] : undefined;
       for (const port of implied ?? []) addPortUse(taken, entry, port, undefined);
       for (let own = earlier; own < taken.length; own++) {
