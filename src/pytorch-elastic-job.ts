@@ -6,7 +6,7 @@ import { JobTargetKind } from './job-target';
 import type { PyTorchJobSpecElasticPolicy } from '../imports/kubeflow.org';
 import { addCheckedObject } from './render/checked-object';
 import { BATCH_JOB_GVK, PYTORCHJOB_GVK } from './render/gvk';
-import { PodModel } from './render/model';
+import { PodModel, podModel } from './render/model';
 import { renderPodTemplate } from './render/pod-template';
 import { ReplicaSpecInput, replicaSpecRenderer } from './render/replica-spec';
 import { renderBatchRunPolicy, renderRunPolicy } from './render/run-policy';
@@ -98,20 +98,21 @@ export class PyTorchElasticJob extends TrainingJob {
       replicaOptions: {},
     });
     const metadata = scheduledMetadata(props.metadata, scheduled);
-    const pod = (ownPods: { [label: string]: string }): PodModel => ({
+    const pod = (ownPods: { [label: string]: string }, restartPolicy?: string): PodModel => podModel({
       options: scheduledOptions(this._jobPodOptions(), scheduled.podOptions),
       image: props.image,
       command,
       args: props.args,
       // The Flyte plugin's rule, written into the manifest: one OpenMP thread per process unless the user says otherwise.
       defaultEnv: nproc > 1 ? [{ name: 'OMP_NUM_THREADS', value: '1' }] : [],
+      restartPolicy,
       ownPods,
     });
     if (elastic.isSingleNode) {
       const batchRunPolicy = renderBatchRunPolicy(elastic.runPolicy);
       this._setApiObject(addCheckedObject(this, BATCH_JOB_GVK, metadata, () => ({
         ...batchRunPolicy,
-        template: renderPodTemplate(withFields(pod({ [JOB_NAME_LABEL]: this.name }), { restartPolicy: 'Never' })),
+        template: renderPodTemplate(pod({ [JOB_NAME_LABEL]: this.name }, 'Never')),
       }), checkTrainingBatchJob));
     } else {
       const runPolicy = renderRunPolicy(elastic.runPolicy, scheduled.schedulingPolicy);

@@ -2,6 +2,7 @@ import { ApiObject, ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PodOptions } from './pod-options';
 import { CheckedApiObject } from './render/checked-object';
+import { podModel } from './render/model';
 import { checkPlacementValues } from './render/placement';
 import { scheduledOptions } from './render/scheduling';
 import { addRuntimeObject, jobRestartPolicy, renderTrainerScheduling, RuntimeModel } from './render/trainjob';
@@ -143,7 +144,7 @@ function modelOf(props: TrainingRuntimeProps): () => RuntimeModel {
   const scheduled = renderTrainerScheduling(props.scheduling, numNodes, props);
   const { metadata, image, numNodes: _n, scheduling, restartPolicy: _r, backoffLimit, ...options } = props;
   return () => ({
-    pod: { options: scheduledOptions(options, scheduled.podOptions), image, containerName: TRAINER_CONTAINER_NAME, restartPolicy, ownPods: {} },
+    pod: podModel({ options: scheduledOptions(options, scheduled.podOptions), image, containerName: TRAINER_CONTAINER_NAME, restartPolicy, ownPods: {} }),
     numNodes,
     podGroupPolicy: scheduled.podGroupPolicy,
     templateAnnotations: scheduled.templateAnnotations,

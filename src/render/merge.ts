@@ -48,7 +48,8 @@ export const POD_OPTION_NAMES = Object.keys(MERGE_RULES) as Array<keyof PodOptio
 
 /** Whether `options` sets any pod option (a replica that sets none shares the job's pod template). */
 export function setsPodOptions(options: PodOptions): boolean {
-  return POD_OPTION_NAMES.some(name => options[name] !== undefined);
+  for (let i = 0; i < POD_OPTION_NAMES.length; i++) if (options[POD_OPTION_NAMES[i]] !== undefined) return true;
+  return false;
 }
 
 /** Where an entry of the lower level is, for a message: `worker.sidecars[0].name`, or the method that gave it. */
@@ -65,7 +66,8 @@ export function fieldsOf(prefix: string): EntryPath {
  */
 export function mergePodOptions(base: PodOptions, over: PodOptions, where: EntryPath): PodOptions {
   const merged: { [name: string]: unknown } = withFields(base as { [name: string]: unknown }, {});
-  for (const name of POD_OPTION_NAMES) {
+  for (let i = 0; i < POD_OPTION_NAMES.length; i++) {
+    const name = POD_OPTION_NAMES[i];
     const value: any = over[name];
     if (value === undefined) continue;
     const inherited: any = base[name];

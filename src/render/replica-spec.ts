@@ -1,5 +1,5 @@
 import { fieldsOf, mergePodOptions, setsPodOptions } from './merge';
-import { PodModel } from './model';
+import { PodModel, podModel } from './model';
 import { renderPodTemplate } from './pod-template';
 import { ReplicaProps } from '../replica';
 import { RestartPolicy } from '../restart-policy';
@@ -18,18 +18,17 @@ export type ReplicaSpecInput = Omit<PodModel, 'ports'> & {
  * halves the rendering of a typical job (the manifest is copied when it is synthesized).
  */
 export function replicaSpecRenderer(input: ReplicaSpecInput): (type: string, replicas: number, replica?: ReplicaProps) => object {
-  const { port, ...job } = input;
-  const pod: PodModel = withFields(job, { ports: [{ name: PORT_NAME, containerPort: port ?? DEFAULT_PORT, protocol: 'TCP' }] });
+  const pod = podModel(withFields(input, { ports: [{ name: PORT_NAME, containerPort: input.port ?? DEFAULT_PORT, protocol: 'TCP' }] }));
   let shared: unknown;
   return (type, replicas, replica = {}) => {
     return {
       replicas,
       restartPolicy: replica.restartPolicy ?? RestartPolicy.ON_FAILURE,
       template: setsPodOptions(replica) || replica.image !== undefined
-        ? renderPodTemplate(withFields(pod, {
+        ? renderPodTemplate(podModel(withFields(pod, {
           image: replica.image ?? pod.image,
           options: mergePodOptions(pod.options, replica, fieldsOf(type.toLowerCase())),
-        }))
+        })))
         : shared ??= renderPodTemplate(pod),
     };
   };

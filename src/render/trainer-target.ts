@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { addCheckedObject, CheckedApiObject } from './checked-object';
 import { TRAINJOB_GVK } from './gvk';
 import { fieldsOf, mergePodOptions } from './merge';
-import { EnvVar } from './model';
+import { EnvVar, podModel } from './model';
 import { pruned } from './pruned';
 import { scheduledOptions } from './scheduling';
 import { renderRdzvConf } from './torchrun';
@@ -236,13 +236,13 @@ export function addTrainerObjects(scope: Construct, input: TrainerJobInput): Tra
     const kind = options.clusterRuntime ? CLUSTER_TRAINING_RUNTIME_KIND : TRAINING_RUNTIME_KIND;
     const namespace = options.clusterRuntime ? undefined : input.metadata?.namespace;
     runtime = made = new MadeRuntime(kind, addRuntimeObject(scope, kind, { name: trainJob.name, namespace }, () => ({
-      pod: {
+      pod: podModel({
         options: scheduledOptions(withoutTrainerFields(input.podOptions()), scheduled.podOptions),
         image: input.image,
         containerName: TRAINER_CONTAINER_NAME,
         restartPolicy,
         ownPods: {},
-      },
+      }),
       numNodes: input.numNodes,
       podGroupPolicy: scheduled.podGroupPolicy,
       templateAnnotations: scheduled.templateAnnotations,

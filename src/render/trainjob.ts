@@ -5,7 +5,7 @@ import { addCheckedObject, CheckedApiObject } from './checked-object';
 import { nonEmpty, renderTrainingContainer } from './container';
 import { CLUSTER_TRAINING_RUNTIME_GVK, TRAINING_RUNTIME_GVK } from './gvk';
 import { POD_OPTION_NAMES } from './merge';
-import { EnvVar, PodModel } from './model';
+import { EnvVar, PodModel, podModel } from './model';
 import { renderPlacement } from './placement';
 import { renderPodTemplate } from './pod-template';
 import { pruned } from './pruned';
@@ -148,7 +148,7 @@ export function renderRuntimePatch(manager: string, replicatedJob: string, optio
   }
   const sharedMemory = options.sharedMemory ?? (sharedMemoryByDefault ? SharedMemory.enabled() : SharedMemory.disabled());
   const withShm: PodOptions = withFields(options, { sharedMemory });
-  const pod: PodModel = { options: withShm, image: '', containerName: TRAINER_CONTAINER_NAME, ownPods: {} };
+  const pod = podModel({ options: withShm, image: '', containerName: TRAINER_CONTAINER_NAME, ownPods: {} });
   const placement = renderPlacement(pod) as Json;
   const container = renderTrainingContainer(pod) as Json;
   const containerPatch = pruned({ name: TRAINER_CONTAINER_NAME, volumeMounts: container.volumeMounts, securityContext: container.securityContext });

@@ -1,13 +1,17 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 
-const BINARY_UNITS: ReadonlyArray<[string, number]> = [['Pi', 1024 ** 4], ['Ti', 1024 ** 3], ['Gi', 1024 ** 2], ['Mi', 1024], ['Ki', 1]];
+const BINARY_UNITS = [
+  { unit: 'Pi', factor: 1024 ** 4 }, { unit: 'Ti', factor: 1024 ** 3 }, { unit: 'Gi', factor: 1024 ** 2 }, { unit: 'Mi', factor: 1024 },
+];
 
 /** Renders a size as a Kubernetes quantity in the largest binary unit that holds it exactly, e.g. `16Gi`. */
 export function renderSize(size: Size): string {
   const kibibytes = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   if (kibibytes === 0) return '0';
-  const [unit, factor] = BINARY_UNITS.find(([, f]) => kibibytes % f === 0) ?? ['Ki', 1];
-  return `${kibibytes / factor}${unit}`;
+  for (const { unit, factor } of BINARY_UNITS) {
+    if (kibibytes % factor === 0) return `${kibibytes / factor}${unit}`;
+  }
+  return `${kibibytes}Ki`;
 }
 
 /**

@@ -350,10 +350,10 @@ function checkSharedPorts(containers: readonly PodContainer[], additions: PodAdd
     for (const entry of containers) {
       if (entry.init !== init) continue;
       const earlier = taken.length;
-      const declared: unknown[] = Array.isArray(entry.container.ports) ? entry.container.ports : [];
-      for (let index = 0; index < declared.length; index++) addPortUse(taken, entry, declared[index], index);
+      const declared: unknown = entry.container.ports;
+      if (Array.isArray(declared)) for (let index = 0; index < declared.length; index++) addPortUse(taken, entry, declared[index], index);
       const implied = typeof entry.container.name === 'string' ? additions.ports?.[entry.container.name] : undefined;
-      for (const port of implied ?? []) addPortUse(taken, entry, port, undefined);
+      if (implied !== undefined) for (const port of implied) addPortUse(taken, entry, port, undefined);
       for (let own = earlier; own < taken.length; own++) {
         const use = taken[own];
         const other = taken.find((t, at) => at < earlier && t.key === use.key && runTogether(t.entry, entry));
