@@ -144,7 +144,9 @@ function modelOf(props: TrainingRuntimeProps): () => RuntimeModel {
   const scheduled = renderTrainerScheduling(props.scheduling, numNodes, props);
   const { metadata, image, numNodes: _n, scheduling, restartPolicy: _r, backoffLimit, ...options } = props;
   return () => ({
-    pod: podModel({ options: scheduledOptions(options, scheduled.podOptions), image, containerName: TRAINER_CONTAINER_NAME, restartPolicy, ownPods: {} }),
+    pod: podModel({
+      options: scheduledOptions(options, scheduled.podOptions), image, containerName: TRAINER_CONTAINER_NAME, restartPolicy, ownPods: {},
+    }),
     numNodes,
     podGroupPolicy: scheduled.podGroupPolicy,
     templateAnnotations: scheduled.templateAnnotations,

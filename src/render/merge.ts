@@ -66,8 +66,8 @@ export function fieldsOf(prefix: string): EntryPath {
  */
 export function mergePodOptions(base: PodOptions, over: PodOptions, where: EntryPath): PodOptions {
   const merged: { [name: string]: unknown } = withFields(base as { [name: string]: unknown }, {});
-  for (let i = 0; i < POD_OPTION_NAMES.length; i++) {
-    const name = POD_OPTION_NAMES[i];
+  for (let at = 0; at < POD_OPTION_NAMES.length; at++) {
+    const name = POD_OPTION_NAMES[at];
     const value: any = over[name];
     if (value === undefined) continue;
     const inherited: any = base[name];
