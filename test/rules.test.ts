@@ -935,7 +935,7 @@ describe('checkPodTemplate', () => {
 
   test('an environment variable the operator injects with another value is a warning; with the same value, nothing', () => {
     const env = [{ name: 'MASTER_ADDR', value: 'localhost' }, { name: 'PYTHONUNBUFFERED', value: '1' }, { name: 'RANK', value: '1' }];
-    const injected: InjectedEnv = new Map([['MASTER_ADDR', new Set(['job-master-0'])], ['PYTHONUNBUFFERED', new Set(['1'])], ['RANK', new Set(['1', '2'])]]);
+    const injected: InjectedEnv = new Map([['MASTER_ADDR', ['job-master-0']], ['PYTHONUNBUFFERED', ['1']], ['RANK', ['1', '2']]]);
     expect(checkPodTemplate(template({ env }), TEMPLATE, NONE)).toEqual([]);
     expect(checkPodTemplate(template({ env }), TEMPLATE, injected)).toEqual([{
       path: `${CONTAINER}.env[0].name`,

@@ -17,7 +17,8 @@ export function operatorEnv(job: Json, replicaType: string, index: number): Inje
   const spec: Json = isObject(job.spec) ? job.spec : {};
   const replicaSpecs: Json = isObject(spec.pytorchReplicaSpecs) ? spec.pytorchReplicaSpecs : {};
   const elastic: Json | undefined = isObject(spec.elasticPolicy) ? spec.elasticPolicy : undefined;
-  const totalPods = Object.values(replicaSpecs).reduce((sum: number, replica: any) => sum + replicaCount(replica), 0);
+  let totalPods = 0;
+  for (const type of Object.keys(replicaSpecs)) totalPods += replicaCount(replicaSpecs[type]);
   const env: InjectedVar[] = [{ name: 'PYTHONUNBUFFERED', value: '1' }];
 
   if (replicaSpecs.Master !== undefined) {

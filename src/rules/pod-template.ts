@@ -12,16 +12,27 @@ const OPERATIONAL = ProblemKind.OPERATIONAL;
 const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage']);
 const MAX_PORT = 65535;
 const CAPABILITIES = new Set(LINUX_CAPABILITIES);
+/** The lists of a container's capabilities, in the order they are checked. */
+const CAPABILITY_LISTS = ['add', 'drop'] as const;
 
 /** The `pytorch` container of a pod template, whatever else the manifest holds there. */
 export function trainingContainer(template: unknown): Json | undefined {
   const containers: unknown = isObject(template) && isObject(template.spec) ? template.spec.containers : undefined;
-  return Array.isArray(containers) ? containers.find((c): c is Json => isObject(c) && c.name === TRAINING_CONTAINER_NAME) : undefined;
+  if (!Array.isArray(containers)) return undefined;
+  for (let i = 0; i < containers.length; i++) {
+    if (isObject(containers[i]) && containers[i].name === TRAINING_CONTAINER_NAME) return containers[i];
+  }
+  return undefined;
 }
 
 /** Every container needs an image: the webhook refuses a PyTorchJob without one, the API server a Job. */
 export function checkImages(containers: readonly unknown[], path: string, kind: ProblemKind): Problem[] {
-  return containers.flatMap((container, i) => checkImage(isObject(container) ? container.image : undefined, `${path}[${i}].image`, kind));
+  const problems: Problem[] = [];
+  for (let i = 0; i < containers.length; i++) {
+    const container = containers[i];
+    append(problems, checkImage(isObject(container) ? container.image : undefined, `${path}[${i}].image`, kind));
+  }
+  return problems;
 }
 
 /** The webhook refuses only an empty image; a malformed one fails when the pod is created, or in the kubelet. */
@@ -43,8 +54,8 @@ export interface PodAdditions {
   readonly containerNamesReported?: boolean;
 }
 
-/** The variables a controller appends to a pod's regular containers: each name with the values it takes in the pods. */
-export type InjectedEnv = ReadonlyMap<string, ReadonlySet<string>>;
+/** The variables a controller appends to a pod's regular containers: each name with the distinct values it takes in the pods. */
+export type InjectedEnv = ReadonlyMap<string, readonly string[]>;
 
 /** One container of a pod, regular or init, with where it is written. */
 interface PodContainer {
@@ -80,7 +91,8 @@ export function checkPodTemplate(template: unknown, path: string, injectedEnv: I
     volumeNames.add(name);
   }
   const containers = podContainers(spec, path);
-  for (const { container, path: containerPath, init } of containers) {
+  for (let c = 0; c < containers.length; c++) {
+    const { container, path: containerPath, init } = containers[c];
     // The callers check the images of the regular containers: the webhook refuses a PyTorchJob without one.
     if (init) append(problems, checkImage(container.image, `${containerPath}.image`, OPERATIONAL));
     append(problems, checkContainerName(container.name, `${containerPath}.name`, init, additions));
@@ -134,7 +146,8 @@ function checkContainerName(name: unknown, path: string, init: boolean, addition
 function checkUniqueNames(containers: readonly PodContainer[], additions: PodAdditions): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<unknown>();
-  for (const { container, path } of containers) {
+  for (let c = 0; c < containers.length; c++) {
+    const { container, path } = containers[c];
     if (typeof container.name !== 'string') continue;
     if (seen.has(container.name)) {
       problems.push({ path: `${path}.name`, message: `${show(container.name)} names two containers: the containers and init containers of a pod each need their own name`, kind: OPERATIONAL });
@@ -230,7 +243,7 @@ function checkEnv(env: unknown, path: string, injected: InjectedEnv): Problem[] 
     const at = `${path}[${i}].name`;
     if (seen.has(name)) {
       problems.push({ path: at, message: `${show(name)} is set twice: each environment variable may be set once`, kind: OPERATIONAL });
-    } else if (operatorValues !== undefined && !(operatorValues.size === 1 && operatorValues.has(variable.value))) {
+    } else if (operatorValues !== undefined && !(operatorValues.length === 1 && operatorValues[0] === variable.value)) {
       problems.push({
         path: at,
         message: `${show(name)} is set by the training operator, which appends ${showValues(operatorValues)} after yours, and the last value wins: remove it`,
@@ -245,8 +258,8 @@ function checkEnv(env: unknown, path: string, injected: InjectedEnv): Problem[] 
   return problems;
 }
 
-function showValues(values: ReadonlySet<string>): string {
-  return values.size === 1 ? show([...values][0]) : `its own value (${[...values].map(show).join(', ')} in the pods)`;
+function showValues(values: readonly string[]): string {
+  return values.length === 1 ? show(values[0]) : `its own value (${values.map(show).join(', ')} in the pods)`;
 }
 
 function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<string>): Problem[] {
@@ -274,15 +287,14 @@ function checkMounts(mounts: unknown, path: string, volumeNames: ReadonlySet<str
 }
 
 function checkPorts(ports: unknown, path: string): Problem[] {
-  if (!Array.isArray(ports)) return [];
-  return ports.flatMap((port, i) => {
-    const number = isObject(port) ? port.containerPort : undefined;
-    return isWholeNumber(number, 1) && number <= MAX_PORT ? [] : [{
-      path: `${path}[${i}].containerPort`,
-      message: `${show(number)} is not a port: use a whole number from 1 to ${MAX_PORT}`,
-      kind: OPERATIONAL,
-    }];
-  });
+  const problems: Problem[] = [];
+  if (!Array.isArray(ports)) return problems;
+  for (let i = 0; i < ports.length; i++) {
+    const number = isObject(ports[i]) ? ports[i].containerPort : undefined;
+    if (isWholeNumber(number, 1) && number <= MAX_PORT) continue;
+    problems.push({ path: `${path}[${i}].containerPort`, message: `${show(number)} is not a port: use a whole number from 1 to ${MAX_PORT}`, kind: OPERATIONAL });
+  }
+  return problems;
 }
 
 /**
@@ -319,23 +331,27 @@ function checkContainerRestartPolicy(policy: unknown, path: string): Problem[] {
 function checkCapabilities(securityContext: unknown, path: string): Problem[] {
   if (!isObject(securityContext) || !isObject(securityContext.capabilities)) return [];
   const capabilities = securityContext.capabilities;
-  return (['add', 'drop'] as const).flatMap(list => (Array.isArray(capabilities[list]) ? capabilities[list] as unknown[] : [])
-    .flatMap((name, i): Problem[] => {
+  const problems: Problem[] = [];
+  for (const list of CAPABILITY_LISTS) {
+    const names: unknown = capabilities[list];
+    if (!Array.isArray(names)) continue;
+    for (let i = 0; i < names.length; i++) {
+      const name: unknown = names[i];
       const at = `${path}.${list}[${i}]`;
       const upper = typeof name === 'string' ? name.toUpperCase() : undefined;
       const bare = upper?.startsWith(CAPABILITY_PREFIX) ? upper.slice(CAPABILITY_PREFIX.length) : upper;
       if (bare === undefined || !(CAPABILITIES.has(bare) || bare === ALL_CAPABILITIES)) {
-        return [{ path: at, message: `${show(name)} is not a Linux capability: use a name such as "IPC_LOCK" or "SYS_NICE"`, kind: OPERATIONAL }];
-      }
-      if (bare !== upper) {
-        return [{
+        problems.push({ path: at, message: `${show(name)} is not a Linux capability: use a name such as "IPC_LOCK" or "SYS_NICE"`, kind: OPERATIONAL });
+      } else if (bare !== upper) {
+        problems.push({
           path: at,
           message: `${show(name)} has the ${CAPABILITY_PREFIX} prefix, which containerd adds again (${show(CAPABILITY_PREFIX + upper)}, a name the runtime does not know): write ${show(bare)}`,
           kind: OPERATIONAL,
-        }];
+        });
       }
-      return [];
-    }));
+    }
+  }
+  return problems;
 }
 
 /**

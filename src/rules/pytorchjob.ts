@@ -53,12 +53,12 @@ export function checkPyTorchJob(job: Json): Problem[] {
  * first and the last pod bound the values that differ per pod, the ranks).
  */
 function injectedEnv(job: Json, type: string, replica: unknown): InjectedEnv {
-  const env = new Map<string, Set<string>>();
+  const env = new Map<string, string[]>();
   const last = Math.max(replicaCount(replica) - 1, 0);
   for (const index of last === 0 ? [0] : [0, last]) {
     for (const { name, value } of operatorEnv(job, type, index)) {
       const values = env.get(name);
-      if (values === undefined) env.set(name, new Set([value])); else values.add(value);
+      if (values === undefined) env.set(name, [value]); else if (!values.includes(value)) values.push(value);
     }
   }
   return env;
@@ -274,7 +274,7 @@ function checkProcesses(spec: Json, template: unknown, container: Json, index: n
     }] : [];
   }
   // Without the flag, torchrun reads what the operator injects: spec.nprocPerNode, or the deprecated elasticPolicy.nProcPerNode.
-  const injectedNproc = [...injected.get(petVariable(NPROC_PER_NODE_OPTION)) ?? []][0];
+  const injectedNproc = injected.get(petVariable(NPROC_PER_NODE_OPTION))?.[0];
   const processes = torchrun.launches.map(launch => optionValue(launch, NPROC_PER_NODE_OPTION))
     .filter((value): value is string | null => value !== undefined)
     .map(value => processesPerPod(value ?? injectedNproc ?? 'auto', container));

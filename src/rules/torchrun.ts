@@ -258,7 +258,7 @@ function elasticPolicyField(...fields: string[]): OperatorManagedOption {
 export function checkOperatorManagedFlags(use: TorchrunUse, injected: InjectedEnv, nprocPerNode: unknown): Problem[] {
   return use.launches.flatMap(launch => {
     const backend = optionValue(launch, RDZV_BACKEND_OPTION);
-    const backends = backend === null ? [...injected.get(petVariable(RDZV_BACKEND_OPTION)) ?? [STATIC_RDZV_BACKEND]] : [backend];
+    const backends = backend === null ? injected.get(petVariable(RDZV_BACKEND_OPTION)) ?? [STATIC_RDZV_BACKEND] : [backend];
     const staticRendezvous = backends.every(b => b === STATIC_RDZV_BACKEND);
     return launch.options.flatMap(option => checkOperatorManagedFlag(option, injected, nprocPerNode, staticRendezvous));
   });
@@ -290,7 +290,7 @@ function checkOperatorManagedFlag(
   }
   const managed = TORCHRUN_OPTIONS.get(name)?.managed;
   const variable = petVariable(name);
-  const values = [...injected.get(variable) ?? []];
+  const values = injected.get(variable) ?? [];
   if (managed === undefined || values.length === 0 || (managed.staticRendezvous && !staticRendezvous)) return [];
   if (values.length === 1 && (managed.same ?? Object.is)(value, values[0])) return [];
   const shown = values.length === 1 ? `the ${variable} ${show(values[0])} the operator injects` : `the ${variable} the operator injects (${values.map(show).join(', ')} in the pods)`;

@@ -193,9 +193,8 @@ function checkRuntimePatch(patch: unknown, path: string, runtime: Json | undefin
 }
 
 /** What the torch plugin injects into the `node` container, with the values it takes (the rank and address differ per pod). */
-function torchEnv(): InjectedEnv {
-  return new Map(TRAINER_RESERVED_ENV.map(name => [name, new Set([name === 'PET_MASTER_PORT' ? String(TRAINER_MASTER_PORT) : '*'])]));
-}
+const TORCH_ENV: InjectedEnv = new Map(TRAINER_RESERVED_ENV.map(name => [name, [name === 'PET_MASTER_PORT' ? String(TRAINER_MASTER_PORT) : '*']]));
+const NO_INJECTED_ENV: InjectedEnv = new Map();
 
 /**
  * Rules for a TrainingRuntime or ClusterTrainingRuntime with a torch policy: the runtime webhook's (an ancestor job
@@ -229,7 +228,7 @@ export function checkTrainingRuntime(runtime: Json): Problem[] {
     }
     const podSpec: Json = isObject(template?.spec) ? template.spec : {};
     problems.push(...checkImages(list(podSpec.containers), `${path}.template.spec.template.spec.containers`, OPERATIONAL));
-    problems.push(...checkPodTemplate(template, `${path}.template.spec.template`, step === ANCESTOR_TRAINER ? torchEnv() : new Map(),
+    problems.push(...checkPodTemplate(template, `${path}.template.spec.template`, step === ANCESTOR_TRAINER ? TORCH_ENV : NO_INJECTED_ENV,
       { ports: { [TRAINER_CONTAINER_NAME]: [{ containerPort: TRAINER_MASTER_PORT, protocol: 'TCP' }] } }));
     problems.push(...checkGangScheduler(spec.podGroupPolicy, podSpec.schedulerName, `${path}.template.spec.template.spec.schedulerName`));
   });
