@@ -12,10 +12,7 @@ import { VolumeMount } from '../volume';
 /** The `pytorch` container of a pod. */
 export function renderTrainingContainer(pod: PodModel): object {
   const options = pod.options;
-  const env = renderEnv(options.env);
-  for (const variable of pod.defaultEnv ?? []) {
-    if (!(options.env && variable.name in options.env)) env.push(variable);
-  }
+  const env = renderEnv(options.env, pod.defaultEnv);
   const sharedMemory = options.sharedMemory ?? SharedMemory.enabled();
   // The shared-memory mount comes first, so that a user's own /dev/shm mount is the one reported as a duplicate.
   const mounts = sharedMemory.isEnabled ? [{ name: SharedMemory.VOLUME_NAME, mountPath: SHARED_MEMORY_PATH }] : [];
@@ -53,8 +50,14 @@ export function renderContainer(container: ContainerOptions, sidecar = false): o
   })!;
 }
 
-function renderEnv(env: { [name: string]: EnvValue } | undefined): EnvVar[] {
-  return Object.entries(env ?? {}).map(([name, value]) => pruned({ name, value: value.value, valueFrom: value.valueFrom })!);
+/** A container's variables: the user's, then the defaults the user did not set. */
+export function renderEnv(env: { [name: string]: EnvValue } | undefined, defaults?: readonly EnvVar[]): EnvVar[] {
+  const rendered: EnvVar[] = [];
+  if (env !== undefined) {
+    for (const name of Object.keys(env)) rendered.push(pruned({ name, value: env[name].value, valueFrom: env[name].valueFrom })!);
+  }
+  if (defaults !== undefined) for (const variable of defaults) if (!(env && variable.name in env)) rendered.push(variable);
+  return rendered;
 }
 
 function renderMounts(mounts: readonly VolumeMount[] | undefined): Array<{ name: string; mountPath: string }> {

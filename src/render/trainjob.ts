@@ -2,7 +2,7 @@ import { ApiObjectMetadata } from 'cdk8s';
 import { EnvValue } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addCheckedObject, CheckedApiObject } from './checked-object';
-import { nonEmpty, renderTrainingContainer } from './container';
+import { nonEmpty, renderEnv, renderTrainingContainer } from './container';
 import { CLUSTER_TRAINING_RUNTIME_GVK, TRAINING_RUNTIME_GVK } from './gvk';
 import { POD_OPTION_NAMES } from './merge';
 import { EnvVar, PodModel, podModel } from './model';
@@ -79,8 +79,7 @@ export interface TrainerModel {
 }
 
 export function renderTrainer(model: TrainerModel): Json | undefined {
-  const env: EnvVar[] = Object.entries(model.env ?? {}).map(([name, value]) => pruned({ name, value: value.value, valueFrom: value.valueFrom })!);
-  for (const variable of model.defaultEnv ?? []) if (!(model.env && variable.name in model.env)) env.push(variable);
+  const env = renderEnv(model.env, model.defaultEnv);
   return pruned({
     image: model.image,
     command: model.command,
