@@ -287,14 +287,20 @@ export function trainJobNodeTemplate(job: Json, runtime: Json | undefined): Json
     if (at < 0) env.push(variable); else env[at] = variable;
   }
   const resources = nodeResources(container, trainer.resourcesPerNode);
-  const node: Json = Object.assign({}, container);
+  // Copied with a spread and then amended, not spread with more fields: a manifest may hold any key (`__proto__`
+  // too), which a spread keeps as a field, and objects spread with more fields each get a hidden class of their own.
+  const node: Json = { ...container };
   if (trainer.image !== undefined) node.image = trainer.image;
   if (trainer.command !== undefined) node.command = trainer.command;
   if (trainer.args !== undefined) node.args = trainer.args;
   if (env.length > 0) node.env = env;
   if (Object.keys(resources).length > 0) node.resources = resources;
   const others = containers.filter(c => c.name !== TRAINER_CONTAINER_NAME);
-  return Object.assign({}, template, { spec: Object.assign({}, spec, { containers: [node, ...others] }) });
+  const podSpec: Json = { ...spec };
+  podSpec.containers = [node, ...others];
+  const podTemplate: Json = { ...template };
+  podTemplate.spec = podSpec;
+  return podTemplate;
 }
 
 /** The runtime's trainer pod template, its spec and containers, and its `node` container (a bare one when there is none). */
@@ -308,7 +314,7 @@ function runtimeNodeContainer(runtime: Json | undefined): { template: Json; spec
 
 /** The `node` container's resources with `resourcesPerNode`'s requests and limits merged over the runtime container's. */
 function nodeResources(container: Json, perNode: unknown): Json {
-  const resources: Json = Object.assign({}, isObject(container.resources) ? container.resources : undefined);
+  const resources: Json = isObject(container.resources) ? { ...container.resources } : {};
   if (!isObject(perNode)) return resources;
   for (const field of ['requests', 'limits']) {
     if (isObject(perNode[field])) resources[field] = { ...isObject(resources[field]) ? resources[field] : {}, ...perNode[field] };
