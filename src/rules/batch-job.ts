@@ -1,12 +1,11 @@
 import { checkMetadataMaps } from './names';
-import { checkImages, checkPodTemplate, checkSharedMemory, InjectedEnv, processesPerPod } from './pod-template';
+import { checkImages, checkPodTemplate, checkSharedMemory, NO_INJECTED_ENV, processesPerPod } from './pod-template';
 import { checkWholeNumbers, isObject, Json, Problem, ProblemKind, show } from './problem';
 import { checkJobName } from './pytorchjob';
 import { checkBatchJobScheduling } from './scheduling';
 import { checkTorchrunFlags, commandLine, findTorchrun, NPROC_PER_NODE_OPTION, optionValue, STANDALONE_OPTION } from './torchrun';
 
 const OPERATIONAL = ProblemKind.OPERATIONAL;
-const NO_INJECTED_ENV: InjectedEnv = new Map();
 
 /**
  * Rules for the `batch/v1` Job of a single-node torchrun job: what the API server, the Job controller,

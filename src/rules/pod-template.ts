@@ -57,6 +57,9 @@ export interface PodAdditions {
 /** The variables a controller appends to a pod's regular containers: each name with the distinct values it takes in the pods. */
 export type InjectedEnv = ReadonlyMap<string, readonly string[]>;
 
+/** For containers nothing is appended to: init containers, a Job's. */
+export const NO_INJECTED_ENV: InjectedEnv = new Map();
+
 /** One container of a pod, regular or init, with where it is written. */
 interface PodContainer {
   readonly container: Json;
@@ -108,8 +111,6 @@ export function checkPodTemplate(template: unknown, path: string, injectedEnv: I
   append(problems, checkSharedPorts(containers, additions));
   return problems;
 }
-
-const NO_INJECTED_ENV: InjectedEnv = new Map();
 
 /** The regular containers, then the init containers, of a pod spec. */
 function podContainers(spec: Json, path: string): PodContainer[] {

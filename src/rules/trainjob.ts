@@ -3,7 +3,7 @@ import {
   TRAINER_GROUP, TRAINER_JOB_NAME, TRAINER_MASTER_PORT, TRAINER_RESERVED_ENV, TRAINING_RUNTIME_KIND, VOLCANO_SCHEDULER_NAME,
 } from './facts';
 import { checkMetadataMaps, MAX_LABEL_LENGTH } from './names';
-import { checkImages, checkPodTemplate, checkResources, InjectedEnv, isHugePages } from './pod-template';
+import { checkImages, checkPodTemplate, checkResources, InjectedEnv, isHugePages, NO_INJECTED_ENV } from './pod-template';
 import { isObject, isWholeNumber, Json, Problem, ProblemKind, show } from './problem';
 import { parseQuantity } from './quantity';
 
@@ -194,7 +194,6 @@ function checkRuntimePatch(patch: unknown, path: string, runtime: Json | undefin
 
 /** What the torch plugin injects into the `node` container, with the values it takes (the rank and address differ per pod). */
 const TORCH_ENV: InjectedEnv = new Map(TRAINER_RESERVED_ENV.map(name => [name, [name === 'PET_MASTER_PORT' ? String(TRAINER_MASTER_PORT) : '*']]));
-const NO_INJECTED_ENV: InjectedEnv = new Map();
 
 /**
  * Rules for a TrainingRuntime or ClusterTrainingRuntime with a torch policy: the runtime webhook's (an ancestor job
