@@ -11,6 +11,7 @@ import {
 } from '../src';
 import { CliRun, kfpytorch } from './support/cli';
 import { Json } from '../src/rules/problem';
+import { notEnded } from '../src/tools/pod-processes';
 import { LocalRunOptions, LocalRunResult, runLocally } from '../src/tools/runner';
 
 /*
@@ -707,6 +708,19 @@ describe('kfpytorch run (main)', () => {
 });
 
 describe('no process a pod started outlives the pod or the run', () => {
+  test('a process killed is waited for by number until it has ended, a zombie counting as ended', async () => {
+    // Not reaped until its exit event: once killed it stays a zombie, which has ended.
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    expect(notEnded([pid])).toEqual([pid]);
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    for (let waited = 0; notEnded([pid]).length > 0 && waited < 5_000; waited += 20) await new Promise(resolve => setTimeout(resolve, 20));
+    expect(notEnded([pid])).toEqual([]);
+    await exited;
+    expect(notEnded([pid])).toEqual([]);
+  });
+
   /** How each run below ends, and how it should be reported. */
   interface ExitPath {
     readonly name: string;

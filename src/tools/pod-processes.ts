@@ -54,6 +54,23 @@ export function killPodProcesses(members: PodMembership): number[] {
   return survivors;
 }
 
+/**
+ * Which of `pids` have not ended yet (a zombie has). A process killed a moment ago may still be exiting, and while it
+ * exits its environment no longer shows the mark: the PIDs killed are waited for by number.
+ */
+export function notEnded(pids: Iterable<number>): number[] {
+  const found: number[] = [];
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`${PROC}/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z') found.push(pid);
+    } catch {
+      // Ended and reaped, or no /proc.
+    }
+  }
+  return found;
+}
+
 /** Processes that still run (zombies have ended) in one of the sessions or with a matching mark, found in /proc. */
 function podProcesses(members: PodMembership): number[] {
   let entries: string[];

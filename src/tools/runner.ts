@@ -8,7 +8,7 @@ import { DebianTorchCrashWatch, debianTorchAdvice } from './debian-torch';
 import { DEVICE_SELECTION_ENV, divideGpus, GpuOptions } from './gpus';
 import { isTrainingRuntime, isTrainJob, loadManifests, selectJob } from './manifests';
 import { JobPlan, PodPlan, planJob, SuccessRule } from './plan';
-import { killPodProcesses, POD_MARK_ENV, PodMembership, signalGroup, startPodProcess } from './pod-processes';
+import { killPodProcesses, notEnded, POD_MARK_ENV, PodMembership, signalGroup, startPodProcess } from './pod-processes';
 import { checkJobRules, checkPodCount, checkWorldSize, jobLabel, resourceNote } from './preflight';
 import { formatTable } from './table';
 import { UnusableInputError } from '../rules/problem';
@@ -142,6 +142,8 @@ class LocalJob {
   private finish!: () => void;
   /** The deadline, the stop timers and the pending restarts, cleared when the last process has exited. */
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Every process killed, waited for before the run ends: one killed a moment ago may still be exiting. */
+  private readonly killed = new Set<number>();
 
   public constructor(private readonly plan: JobPlan, env: (pod: PodPlan) => NodeJS.ProcessEnv, private readonly options: LocalRunOptions,
     private readonly out: NodeJS.WritableStream, private readonly errors: NodeJS.WritableStream, private readonly started: number) {
@@ -206,7 +208,7 @@ class LocalJob {
     child.once('error', error => this.end(false, `${pod.plan.name} cannot start ${JSON.stringify(pod.plan.argv[0])}: ${error.message}`));
     child.once('exit', () => {
       // What the pod started dies with its main process, as in a container; its output then ends too.
-      if (child.pid !== undefined) killPodProcesses({ sessions: new Set([child.pid]), marked: mark => mark === pod.mark });
+      if (child.pid !== undefined) this.killProcesses({ sessions: new Set([child.pid]), marked: mark => mark === pod.mark });
       const drain = setTimeout(() => [child.stdout, child.stderr].forEach(stream => stream?.destroy()), OUTPUT_DRAIN_MS);
       child.once('close', () => clearTimeout(drain));
     });
@@ -286,7 +288,14 @@ class LocalJob {
 
   /** Kills a running pod's processes at once. */
   private kill(pod: PodState): void {
-    if (pod.process?.pid !== undefined) killPodProcesses({ sessions: new Set([pod.process.pid]), marked: mark => mark === pod.mark });
+    if (pod.process?.pid !== undefined) this.killProcesses({ sessions: new Set([pod.process.pid]), marked: mark => mark === pod.mark });
+  }
+
+  /** Kills what a pod or the run started, and remembers what it killed. */
+  private killProcesses(members: PodMembership): number[] {
+    const survivors = killPodProcesses(members);
+    survivors.forEach(pid => this.killed.add(pid));
+    return survivors;
   }
 
   /**
@@ -296,10 +305,10 @@ class LocalJob {
   private async stopSurvivors(): Promise<void> {
     const run: PodMembership = { sessions: new Set(), marked: mark => mark.startsWith(`${this.runMark}/`) };
     const deadline = Date.now() + SURVIVOR_WAIT_MS;
-    let survivors = killPodProcesses(run);
-    while (survivors.length > 0 && Date.now() < deadline) {
+    let survivors = this.killProcesses(run);
+    while ((survivors.length > 0 || notEnded(this.killed).length > 0) && Date.now() < deadline) {
       await new Promise(resolve => setTimeout(resolve, SURVIVOR_POLL_MS));
-      survivors = killPodProcesses(run);
+      survivors = this.killProcesses(run);
     }
     if (survivors.length > 0) {
       this.errors.write(`${survivors.length} process(es) that the pods started would not die of SIGKILL: PID ${survivors.join(', ')} (${POD_MARK_ENV}=${this.runMark}/…)\n`);
