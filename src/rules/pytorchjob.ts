@@ -195,8 +195,9 @@ function checkReplica(job: Json, type: string, replica: unknown, injected: Injec
   const launches: Array<TorchrunUse | undefined> = [];
   for (let i = 0; i < list.length; i++) {
     const container = list[i];
-    launches.push(isObject(container) ? findTorchrun(container, `${containersPath}[${i}]`) : undefined);
-    if (launches[i] !== undefined) append(problems, checkTorchrunFlags(launches[i]!));
+    const use = isObject(container) ? findTorchrun(container, `${containersPath}[${i}]`) : undefined;
+    launches.push(use);
+    if (use !== undefined) append(problems, checkTorchrunFlags(use));
   }
   if (spec.template?.spec?.restartPolicy !== undefined) {
     problems.push({
